@@ -1,0 +1,87 @@
+"""`/api/v1/datasets`: knowledge bases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.api.ragflow.envelope import ok
+from service.api.ragflow.schemas import (
+    DatasetCreate,
+    DatasetUpdate,
+    DeleteIds,
+    flag,
+    json_body,
+    orderby,
+    page_args,
+    validated,
+)
+from service.api.ragflow.views import dataset_json
+from service.db.models import Dataset
+from service.domain import datasets
+from service.runtime import Runtime
+
+
+async def render(db: AsyncSession, rows: list[Dataset], with_parsing: bool = False) -> list[dict[str, Any]]:
+    stats = await datasets.dataset_stats(db, [row.id for row in rows])
+    return [dataset_json(row, stats[row.id], with_parsing) for row in rows]
+
+
+class DatasetController(Controller):
+    path = "/datasets"
+
+    @post("/", status_code=200)
+    async def create_dataset(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        tenant: NamedDependency[str],
+        runtime: NamedDependency[Runtime],
+    ) -> Response[Any]:
+        spec = validated(DatasetCreate, await json_body(request))
+        fields = spec.model_dump(exclude_unset=True)
+        dataset = await datasets.create_dataset(db, tenant, fields, runtime.settings.default_embedding_model)
+        return ok((await render(db, [dataset]))[0])
+
+    @get("/")
+    async def list_datasets(
+        self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], tenant: NamedDependency[str]
+    ) -> Response[Any]:
+        page, size = page_args(request, strict=True)
+        order, desc = orderby(request, ("create_time", "update_time"))
+        args = request.query_params
+        spec = datasets.DatasetQuery(page, size, order, desc, args.get("name"), args.get("id"), args.getall("ids", []))
+        rows, total = await datasets.list_datasets(db, tenant, spec)
+        with_parsing = flag(args.get("include_parsing_status"), False)
+        return ok(await render(db, rows, with_parsing), total_datasets=total)
+
+    @get("/{dataset_id:str}")
+    async def get_dataset(
+        self, dataset_id: FromPath[str], db: NamedDependency[AsyncSession], tenant: NamedDependency[str]
+    ) -> Response[Any]:
+        dataset = await datasets.get_dataset(db, tenant, dataset_id)
+        return ok((await render(db, [dataset], True))[0])
+
+    @put("/{dataset_id:str}", status_code=200)
+    async def update_dataset(
+        self,
+        dataset_id: FromPath[str],
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        tenant: NamedDependency[str],
+    ) -> Response[Any]:
+        changes = validated(DatasetUpdate, await json_body(request)).model_dump(exclude_unset=True)
+        dataset = await datasets.update_dataset(db, tenant, dataset_id, changes)
+        return ok((await render(db, [dataset]))[0])
+
+    @delete("/", status_code=200)
+    async def delete_datasets(
+        self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], tenant: NamedDependency[str]
+    ) -> Response[Any]:
+        spec = validated(DeleteIds, await json_body(request, required=False))
+        deleted = await datasets.delete_datasets(db, tenant, spec.ids, spec.delete_all)
+        return ok({"success_count": deleted})

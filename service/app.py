@@ -1,0 +1,49 @@
+"""create_app(): the Litestar application with every API family mounted."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, Request, Response
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException
+
+from service.api import ragflow
+from service.api.ragflow.envelope import http_error
+from service.api.system import healthz
+from service.deps import DEPENDENCIES
+from service.runtime import Runtime, build_runtime
+from service.settings import Settings, get_settings
+
+
+def _app_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """Errors raised before routing (unknown path, wrong method): answered in RAGFlow's shape."""
+    return http_error(request, exc)
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Litestar:
+    """With `runtime` given (tests, benchmarks) the app uses it; otherwise it builds and closes its own."""
+    settings = settings or (runtime.settings if runtime else get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        if runtime is not None:
+            yield
+            return
+        app.state.runtime = await build_runtime(settings)
+        try:
+            yield
+        finally:
+            await app.state.runtime.close()
+
+    return Litestar(
+        route_handlers=[ragflow.router, healthz],
+        dependencies=DEPENDENCIES,
+        exception_handlers={HTTPException: _app_http_error},
+        lifespan=[lifespan],
+        state=State({"runtime": runtime}),
+        request_max_body_size=settings.max_upload_bytes + 1024 * 1024,
+        debug=False,
+    )

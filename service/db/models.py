@@ -1,0 +1,146 @@
+"""The one set of tables every API family reads and writes.
+
+Every table carries `tenant_id` so a large deployment can distribute by tenant (Citus) without a rewrite.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from pgvector.sqlalchemy import Vector
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Timestamped:
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=utcnow)
+
+
+class Tenant(Timestamped, Base):
+    __tablename__ = "tenants"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(255))
+
+
+class ApiKey(Timestamped, Base):
+    __tablename__ = "api_keys"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hint: Mapped[str] = mapped_column(String(16))
+
+
+class Dataset(Timestamped, Base):
+    __tablename__ = "datasets"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(128))
+    avatar: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(32), default="English")
+    embedding_model: Mapped[str] = mapped_column(String(255))
+    permission: Mapped[str] = mapped_column(String(8), default="me")
+    chunk_method: Mapped[str] = mapped_column(String(32), default="naive")
+    parser_config: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    pagerank: Mapped[int] = mapped_column(Integer, default=0)
+    similarity_threshold: Mapped[float] = mapped_column(Float, default=0.2)
+    vector_similarity_weight: Mapped[float] = mapped_column(Float, default=0.3)
+    __table_args__ = (Index("ix_datasets_tenant_lower_name", "tenant_id", func.lower(name), unique=True),)
+
+
+class Document(Timestamped, Base):
+    __tablename__ = "documents"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(32), index=True)
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    suffix: Mapped[str] = mapped_column(String(32))
+    doc_type: Mapped[str] = mapped_column(String(16))
+    size: Mapped[int] = mapped_column(BigInteger)
+    chunk_method: Mapped[str] = mapped_column(String(32))
+    parser_config: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    meta_fields: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    run: Mapped[str] = mapped_column(String(8), default="UNSTART")
+    # A fresh run_id per parse request: a worker whose run_id no longer matches stops and stores nothing,
+    # which is how cancel and re-parse stay exact even when a stale job is still running somewhere.
+    run_id: Mapped[str | None] = mapped_column(String(32))
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    progress_msg: Mapped[str] = mapped_column(Text, default="")
+    process_begin_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    process_duration: Mapped[float] = mapped_column(Float, default=0.0)
+    chunk_count: Mapped[int] = mapped_column(Integer, default=0)
+    token_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(32))
+    __table_args__ = (Index("ix_documents_dataset_created", "dataset_id", "created_at"),)
+
+
+class DocumentFile(Base):
+    """The uploaded bytes, apart from the row so listing documents never reads them."""
+
+    __tablename__ = "document_files"
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Chunk(Base):
+    __tablename__ = "chunks"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    dataset_id: Mapped[str] = mapped_column(String(32))
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    ordinal: Mapped[int] = mapped_column(Integer, default=0)
+    content: Mapped[str] = mapped_column(Text)
+    important_keywords: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    questions: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    available: Mapped[bool] = mapped_column(Boolean, default=True)
+    positions: Mapped[list[Any]] = mapped_column(JSONB, default=list)
+    token_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The vector column is untyped so several models (of several sizes) can live in one table; each
+    # model gets its own partial HNSW index over `embedding::vector(dim)`, keyed by `embedding_model`.
+    embedding_model: Mapped[str] = mapped_column(String(255))
+    embedding: Mapped[Any] = mapped_column(Vector())
+    tsv: Mapped[Any] = mapped_column(TSVECTOR)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    __table_args__ = (
+        Index("ix_chunks_document_ordinal", "document_id", "ordinal"),
+        Index("ix_chunks_dataset", "dataset_id"),
+        Index("ix_chunks_tsv", "tsv", postgresql_using="gin"),
+    )

@@ -1,0 +1,263 @@
+"""Documents of a knowledge base: the uploaded bytes, their parse state, and parse/stop requests."""
+
+from __future__ import annotations
+
+import mimetypes
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.db.models import Chunk, Dataset, Document, DocumentFile, new_id
+from service.domain.datasets import merged_parser_config
+from service.errors import Conflict, Invalid, NotFound, TooLarge
+from service.ingest.chunk import check_method
+from service.ingest.parse import check_supported, suffix_of
+from service.ingest.run import stamp
+from workers.queue import INGEST, enqueue
+
+DOC_TYPES = {
+    "pdf": "pdf",
+    "docx": "doc",
+    "xlsx": "doc",
+    "csv": "doc",
+    "json": "doc",
+    "html": "doc",
+    "htm": "doc",
+}
+
+
+@dataclass
+class Upload:
+    filename: str
+    data: bytes
+
+
+@dataclass
+class DocumentQuery:
+    page: int = 1
+    page_size: int = 30
+    orderby: str = "create_time"
+    desc: bool = True
+    keywords: str | None = None
+    id: str | None = None
+    name: str | None = None
+    run: list[str] = field(default_factory=list)
+    suffix: list[str] = field(default_factory=list)
+    create_time_from: int = 0
+    create_time_to: int = 0
+
+
+def media_type(name: str) -> str:
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+async def upload(
+    db: AsyncSession, dataset: Dataset, files: list[Upload], user_id: str, max_bytes: int
+) -> list[Document]:
+    for item in files:
+        if not item.filename:
+            raise Invalid("No file selected!")
+        if len(item.filename.encode()) > 255:
+            raise Invalid("File name must be 255 bytes or less.")
+        check_supported(item.filename)
+        if len(item.data) > max_bytes:
+            raise TooLarge(f"File '{item.filename}' is {len(item.data)} bytes; the limit is {max_bytes} bytes.")
+    documents = []
+    for item in files:
+        suffix = suffix_of(item.filename)
+        document = Document(
+            id=new_id(),
+            tenant_id=dataset.tenant_id,
+            dataset_id=dataset.id,
+            name=await _free_name(db, dataset.id, item.filename),
+            suffix=suffix,
+            doc_type=DOC_TYPES.get(suffix, "doc"),
+            size=len(item.data),
+            chunk_method=dataset.chunk_method,
+            parser_config=dict(dataset.parser_config),
+            meta_fields={},
+            enabled=True,
+            run="UNSTART",
+            progress=0.0,
+            progress_msg="",
+            process_duration=0.0,
+            chunk_count=0,
+            token_count=0,
+            created_by=user_id,
+        )
+        db.add(document)
+        db.add(DocumentFile(document_id=document.id, tenant_id=dataset.tenant_id, data=item.data))
+        documents.append(document)
+    await db.flush()
+    return documents
+
+
+async def _free_name(db: AsyncSession, dataset_id: str, name: str) -> str:
+    """RAGFlow keeps both files of one name, the later as `name(1).ext`."""
+    taken = set(await db.scalars(select(Document.name).where(Document.dataset_id == dataset_id)))
+    if name not in taken:
+        return name
+    stem, dot, ext = name.rpartition(".") if "." in name else (name, "", "")
+    n = 1
+    while f"{stem}({n}){dot}{ext}" in taken:
+        n += 1
+    return f"{stem}({n}){dot}{ext}"
+
+
+async def get_document(db: AsyncSession, dataset: Dataset, document_id: str) -> Document:
+    document = await db.get(Document, document_id)
+    if document is None or document.dataset_id != dataset.id:
+        raise NotFound(f"You don't own the document {document_id}.")
+    return document
+
+
+def _ms(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1000, UTC)
+
+
+def _filtered(query: Select[Any], dataset: Dataset, spec: DocumentQuery) -> Select[Any]:
+    query = query.where(Document.dataset_id == dataset.id)
+    if spec.keywords:
+        query = query.where(Document.name.ilike(f"%{spec.keywords}%"))
+    if spec.id:
+        query = query.where(Document.id == spec.id)
+    if spec.name:
+        query = query.where(Document.name == spec.name)
+    if spec.run:
+        query = query.where(Document.run.in_(spec.run))
+    if spec.suffix:
+        query = query.where(Document.suffix.in_([s.lower().lstrip(".") for s in spec.suffix]))
+    if spec.create_time_from:
+        query = query.where(Document.created_at >= _ms(spec.create_time_from))
+    if spec.create_time_to:
+        query = query.where(Document.created_at <= _ms(spec.create_time_to))
+    return query
+
+
+async def list_documents(db: AsyncSession, dataset: Dataset, spec: DocumentQuery) -> tuple[list[Document], int]:
+    if spec.id and await db.scalar(_filtered(select(func.count()), dataset, DocumentQuery(id=spec.id))) == 0:
+        raise NotFound(f"You don't own the document {spec.id}.")
+    if spec.name and not await db.scalar(_filtered(select(func.count()), dataset, DocumentQuery(name=spec.name))):
+        raise NotFound(f"You don't own the document {spec.name}.")
+    total = int(await db.scalar(_filtered(select(func.count()).select_from(Document), dataset, spec)) or 0)
+    column = {"update_time": Document.updated_at, "name": Document.name}.get(spec.orderby, Document.created_at)
+    order = (column.desc(), Document.id.desc()) if spec.desc else (column.asc(), Document.id.asc())
+    query = _filtered(select(Document), dataset, spec).order_by(*order)
+    rows = await db.scalars(query.offset((spec.page - 1) * spec.page_size).limit(spec.page_size))
+    return list(rows), total
+
+
+async def read_file(db: AsyncSession, dataset: Dataset, document_id: str) -> tuple[Document, bytes]:
+    document = await db.get(Document, document_id)
+    if document is None or document.dataset_id != dataset.id:
+        raise NotFound(f"The dataset not own the document {document_id}.")
+    data = await db.scalar(select(DocumentFile.data).where(DocumentFile.document_id == document_id))
+    if not data:
+        raise NotFound("This file is empty.")
+    return document, data
+
+
+async def update_document(db: AsyncSession, dataset: Dataset, document_id: str, changes: dict[str, Any]) -> Document:
+    document = await get_document(db, dataset, document_id)
+    if "name" in changes and changes["name"] != document.name:
+        await _rename(db, document, changes.pop("name"))
+    changes.pop("name", None)
+    if "enabled" in changes:
+        # Retrieval skips a disabled document's chunks; their own `available` flags stay as the user set them.
+        document.enabled = bool(changes.pop("enabled"))
+    if "meta_fields" in changes:
+        document.meta_fields = changes.pop("meta_fields")
+    method = changes.get("chunk_method", document.chunk_method)
+    if "chunk_method" in changes or "parser_config" in changes:
+        check_method(method)
+        base = changes.get("parser_config") or ({} if method != document.chunk_method else document.parser_config)
+        reset = method != document.chunk_method
+        document.chunk_method, document.parser_config = method, merged_parser_config(method, base)
+        if reset:
+            await _reset(db, document)
+    await db.flush()
+    await db.refresh(document)
+    return document
+
+
+async def _rename(db: AsyncSession, document: Document, name: str) -> None:
+    if len(name.encode()) > 255:
+        raise Invalid("File name must be 255 bytes or less.")
+    if suffix_of(name) != document.suffix:
+        raise Invalid("The extension of file can't be changed")
+    duplicate = await db.scalar(
+        select(func.count()).where(Document.dataset_id == document.dataset_id, Document.name == name)
+    )
+    if duplicate:
+        raise Conflict("Duplicated document name in the same dataset.")
+    document.name = name
+
+
+async def _reset(db: AsyncSession, document: Document) -> None:
+    await db.execute(delete(Chunk).where(Chunk.document_id == document.id))
+    document.run, document.run_id, document.progress, document.progress_msg = "UNSTART", None, 0.0, ""
+    document.chunk_count = document.token_count = 0
+
+
+async def _owned(db: AsyncSession, dataset: Dataset, ids: list[str]) -> list[Document]:
+    found = list(await db.scalars(select(Document).where(Document.dataset_id == dataset.id, Document.id.in_(ids))))
+    missing = sorted(set(ids) - {document.id for document in found})
+    if missing:
+        raise NotFound(f"Documents not found: {missing}")
+    return found
+
+
+async def delete_documents(db: AsyncSession, dataset: Dataset, ids: list[str] | None, delete_all: bool) -> int:
+    if delete_all:
+        ids = list(await db.scalars(select(Document.id).where(Document.dataset_id == dataset.id)))
+    elif not ids:
+        raise Invalid(f"should either provide doc ids or set delete_all(true), dataset: {dataset.id}. ")
+    if not ids:
+        return 0
+    documents = await _owned(db, dataset, list(dict.fromkeys(ids)))
+    doomed = [document.id for document in documents]
+    await db.execute(delete(Chunk).where(Chunk.document_id.in_(doomed)))
+    await db.execute(delete(Document).where(Document.id.in_(doomed)))
+    return len(doomed)
+
+
+async def start_parsing(db: AsyncSession, dataset: Dataset, ids: list[str], refuse_running: bool = False) -> int:
+    """Queue a fresh run for each document; its old chunks stay searchable until the new ones replace them."""
+    if not ids:
+        raise Invalid("`document_ids` is required")
+    documents = await _owned(db, dataset, list(dict.fromkeys(ids)))
+    if refuse_running and any(document.run == "RUNNING" for document in documents):
+        raise Conflict("Can't parse document that is currently being processed")
+    payloads = []
+    for document in documents:
+        document.run_id = new_id()
+        document.run, document.progress = "RUNNING", 0.0
+        document.progress_msg = stamp("Task is queued.")
+        document.process_begin_at, document.process_duration = datetime.now(UTC), 0.0
+        payloads.append({"document_id": document.id, "run_id": document.run_id})
+    await db.flush()
+    await enqueue(db, INGEST, payloads)
+    return len(documents)
+
+
+async def stop_parsing(db: AsyncSession, dataset: Dataset, ids: list[str]) -> tuple[int, list[str]]:
+    """Cancel running parses: the run id is cleared, so the worker stops at its next checkpoint."""
+    if not ids:
+        raise Invalid("`document_ids` is required")
+    documents = await _owned(db, dataset, list(dict.fromkeys(ids)))
+    errors, stopped = [], 0
+    for document in documents:
+        if document.run not in ("RUNNING", "CANCEL"):
+            errors.append("Can't stop parsing document that has not started or already completed")
+            continue
+        document.run, document.run_id, document.progress = "CANCEL", None, 0.0
+        document.progress_msg += "\n" + stamp("Task stopped by user.")
+        document.chunk_count = document.token_count = 0
+        stopped += 1
+    # As RAGFlow does, a stopped document keeps no chunks (none of a half-done run were ever stored).
+    await db.execute(delete(Chunk).where(Chunk.document_id.in_([d.id for d in documents if d.run == "CANCEL"])))
+    await db.flush()
+    return stopped, errors

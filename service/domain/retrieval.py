@@ -1,0 +1,207 @@
+"""Hybrid retrieval in one SQL statement: HNSW cosine candidates + full-text candidates, fused as RAGFlow does.
+
+score = (1 - w) * term_similarity + w * vector_similarity, thresholded, ranked over the whole candidate set,
+then paginated (so a page never depends on a rerank window, unlike RAGFlow #10692/#11038).
+
+term_similarity is RAGFlow-like weighted coverage: the IDF-weighted share of the query's terms the chunk
+contains. IDF comes from the GIN index at query time; very common terms are counted only up to a cap.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.db.models import Dataset, Document
+from service.domain.search_text import TS_CONFIG, index_text
+from service.errors import Invalid, NotFound
+from service.ingest.store import vector_literal
+from service.providers.base import Embedder
+
+DF_CAP = 5000  # counting a term's documents stops here; such a term is near-stopword anyway
+COMMON_IDF = math.log(1 + 0.7 / 0.3)  # the IDF of a term found in ~30% of chunks
+
+
+@dataclass
+class RetrievalQuery:
+    question: str
+    dataset_ids: list[str]
+    document_ids: list[str] = field(default_factory=list)
+    page: int = 1
+    page_size: int = 30
+    similarity_threshold: float = 0.2
+    vector_similarity_weight: float = 0.3
+    top_k: int = 1024
+
+
+@dataclass
+class Hit:
+    id: str
+    content: str
+    document_id: str
+    dataset_id: str
+    document_name: str
+    important_keywords: list[str]
+    questions: list[str]
+    positions: list[Any]
+    similarity: float
+    vector_similarity: float
+    term_similarity: float
+
+
+@dataclass
+class RetrievalResult:
+    total: int
+    hits: list[Hit]
+    terms: list[str]
+    doc_aggs: list[tuple[str, str, int]]  # (document name, document id, hits on this page)
+
+
+async def query_terms(db: AsyncSession, question: str) -> list[str]:
+    """The stemmed lexemes PostgreSQL would index for the question (CJK as bigrams)."""
+    sql = text(f"SELECT tsvector_to_array(to_tsvector('{TS_CONFIG}', :q))")
+    return list(await db.scalar(sql, {"q": index_text(question)}) or [])
+
+
+async def _term_weights(db: AsyncSession, terms: list[str], dataset_ids: list[str]) -> tuple[list[float], int]:
+    total = await db.scalar(
+        select(func.coalesce(func.sum(Document.chunk_count), 0)).where(Document.dataset_id.in_(dataset_ids))
+    )
+    n = max(int(total or 0), 1)
+    sql = text(
+        "SELECT count(*) FROM (SELECT 1 FROM chunks WHERE tsv @@ CAST(:t AS tsquery) "
+        "AND dataset_id = ANY(:ds) LIMIT :cap) s"
+    )
+    weights = []
+    for term in terms:
+        df = int(await db.scalar(sql, {"t": _quote(term), "ds": dataset_ids, "cap": DF_CAP}) or 0)
+        weights.append(math.log(1 + (n - df + 0.5) / (df + 0.5)) if df else 0.0)
+    return weights, n
+
+
+def _quote(term: str) -> str:
+    return "'" + term.replace("'", "''").replace("\\", "\\\\") + "'"
+
+
+def _search_sql(dim: int, with_documents: bool) -> Any:
+    scope = "available AND embedding_model = :model AND dataset_id = ANY(:ds) AND document_id <> ALL(:disabled)"
+    if with_documents:
+        scope += " AND document_id = ANY(:docs)"
+    vec = f"embedding::vector({dim}) <=> CAST(:qvec AS vector({dim}))"
+    coverage = (
+        "(SELECT coalesce(sum(t.w), 0) FROM unnest(CAST(:terms AS text[]), CAST(:weights AS float8[])) AS t(term, w)"
+        " WHERE c.tsv @@ CAST(quote_literal(t.term) AS tsquery)) / :weight_total"
+    )
+    return text(
+        f"""
+        WITH vec AS (SELECT id FROM chunks WHERE {scope} ORDER BY {vec} LIMIT :top_k),
+        kw AS (
+            SELECT id FROM chunks c
+            WHERE {scope} AND :kw_query <> '' AND tsv @@ CAST(:kw_query AS tsquery)
+            ORDER BY {coverage} DESC LIMIT :top_k
+        ),
+        scored AS (
+            SELECT c.id, c.content, c.document_id, c.dataset_id, c.important_keywords, c.questions, c.positions,
+                   1 - ({vec}) AS vsim, {coverage} AS tsim
+            FROM chunks c WHERE c.id IN (SELECT id FROM vec UNION SELECT id FROM kw)
+        ),
+        fused AS (SELECT *, (1 - :w) * tsim + :w * vsim AS sim FROM scored)
+        SELECT fused.*, d.name AS document_name, count(*) OVER () AS total
+        FROM fused JOIN documents d ON d.id = fused.document_id
+        WHERE sim >= :threshold
+        ORDER BY sim DESC, fused.id
+        OFFSET :offset LIMIT :limit
+        """
+    )
+
+
+async def check_scope(db: AsyncSession, tenant_id: str, query: RetrievalQuery) -> str:
+    """All datasets must be the tenant's and share one embedding model; returns that model."""
+    datasets = list(
+        await db.scalars(select(Dataset).where(Dataset.tenant_id == tenant_id, Dataset.id.in_(query.dataset_ids)))
+    )
+    found = {dataset.id for dataset in datasets}
+    for dataset_id in query.dataset_ids:
+        if dataset_id not in found:
+            raise NotFound(f"You don't own the dataset {dataset_id}.")
+    models = {dataset.embedding_model for dataset in datasets}
+    if len(models) > 1:
+        raise Invalid("Datasets use different embedding models.")
+    if query.document_ids:
+        owned = set(
+            await db.scalars(
+                select(Document.id).where(Document.id.in_(query.document_ids), Document.dataset_id.in_(found))
+            )
+        )
+        missing = [doc for doc in query.document_ids if doc not in owned]
+        if missing:
+            raise NotFound(f"The datasets don't own the document {missing[0]}")
+    return models.pop()
+
+
+async def retrieve(db: AsyncSession, embedder: Embedder, model: str, query: RetrievalQuery) -> RetrievalResult:
+    if not query.question.strip():
+        return RetrievalResult(0, [], [], [])
+    terms = await query_terms(db, query.question)
+    weights, corpus = await _term_weights(db, terms, query.dataset_ids)
+    # Candidate generation skips terms in over ~30% of chunks; they still count in the score.
+    kw_terms = [t for t, w in zip(terms, weights, strict=True) if w > 0 and (w > COMMON_IDF or corpus < 50)]
+    [vector] = await embedder.embed([query.question])
+    disabled = await db.scalars(
+        select(Document.id).where(Document.dataset_id.in_(query.dataset_ids), Document.enabled.is_(False))
+    )
+    params: dict[str, Any] = {
+        "disabled": list(disabled),
+        "model": model,
+        "ds": query.dataset_ids,
+        "qvec": vector_literal(vector),
+        "top_k": query.top_k,
+        "terms": terms,
+        "weights": weights,
+        "weight_total": sum(weights) or 1.0,
+        "kw_query": " | ".join(_quote(t) for t in kw_terms),
+        "w": query.vector_similarity_weight,
+        "threshold": query.similarity_threshold,
+        "offset": (query.page - 1) * query.page_size,
+        "limit": query.page_size,
+    }
+    if query.document_ids:
+        params["docs"] = query.document_ids
+    rows = (await db.execute(_search_sql(embedder.dim, bool(query.document_ids)), params)).mappings().all()
+    hits = [
+        Hit(
+            r["id"],
+            r["content"],
+            r["document_id"],
+            r["dataset_id"],
+            r["document_name"],
+            r["important_keywords"],
+            r["questions"],
+            r["positions"],
+            float(r["sim"]),
+            float(r["vsim"]),
+            float(r["tsim"]),
+        )
+        for r in rows
+    ]
+    aggs: dict[str, tuple[str, str, int]] = {}
+    for hit in hits:
+        name, doc_id, count = aggs.get(hit.document_id, (hit.document_name, hit.document_id, 0))
+        aggs[hit.document_id] = (name, doc_id, count + 1)
+    total = int(rows[0]["total"]) if rows else 0
+    return RetrievalResult(total, hits, terms, sorted(aggs.values(), key=lambda agg: -agg[2]))
+
+
+def highlight(content: str, terms: list[str]) -> str:
+    """Wrap the words that match a query lexeme (a stem, so prefix match) or CJK bigram in <em>."""
+    latin = sorted({t for t in terms if t.isascii() and len(t) > 1}, key=len, reverse=True)
+    cjk = sorted({t for t in terms if not t.isascii()}, key=len, reverse=True)
+    patterns = [rf"\b{re.escape(t)}\w*" for t in latin] + [re.escape(t) for t in cjk]
+    if not patterns:
+        return content
+    return re.sub("|".join(patterns), lambda m: f"<em>{m.group()}</em>", content, flags=re.IGNORECASE)

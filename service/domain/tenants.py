@@ -1,0 +1,81 @@
+"""Tenants and their API keys. Keys are stored as SHA-256 hashes; the plaintext is shown once."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.db.models import ApiKey, Tenant
+from service.errors import Unauthenticated
+
+KEY_PREFIX = "nectar-"
+_CACHE_SECONDS = 30.0
+_cache: dict[str, tuple[str, float]] = {}
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+async def create_tenant(db: AsyncSession, name: str) -> Tenant:
+    tenant = Tenant(name=name)
+    db.add(tenant)
+    await db.flush()
+    return tenant
+
+
+async def add_api_key(db: AsyncSession, tenant_id: str, key: str | None = None) -> str:
+    """Store a key for the tenant (a given one, e.g. NECTAR_API_KEY, or a fresh one) and return it."""
+    key = key or KEY_PREFIX + secrets.token_urlsafe(32)
+    digest = hash_key(key)
+    existing = await db.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
+    if existing is None:
+        db.add(ApiKey(tenant_id=tenant_id, key_hash=digest, hint=key[:12]))
+        await db.flush()
+    return key
+
+
+async def default_tenant(db: AsyncSession) -> Tenant | None:
+    return await db.scalar(select(Tenant).order_by(Tenant.created_at, Tenant.id).limit(1))
+
+
+async def ensure_default_tenant(db: AsyncSession, seed_key: str | None) -> tuple[Tenant, str | None]:
+    """The tenant a fresh install starts with; returns a new key only when one had to be made."""
+    tenant = await default_tenant(db)
+    created_key: str | None = None
+    if tenant is None:
+        tenant = await create_tenant(db, "default")
+        if seed_key is None:
+            created_key = await add_api_key(db, tenant.id)
+    if seed_key is not None:
+        await add_api_key(db, tenant.id, seed_key)
+    return tenant, created_key
+
+
+async def key_count(db: AsyncSession, tenant_id: str) -> int:
+    return int(await db.scalar(select(func.count()).where(ApiKey.tenant_id == tenant_id)) or 0)
+
+
+def parse_authorization(header: str | None) -> str:
+    """RAGFlow accepts `Bearer <key>` (any case) or the bare key."""
+    if not header or not header.strip():
+        raise Unauthenticated("`Authorization` can't be empty")
+    parts = header.strip().split(None, 1)
+    return parts[1].strip() if len(parts) == 2 and parts[0].lower() == "bearer" else parts[0]
+
+
+async def authenticate(db: AsyncSession, key: str) -> str:
+    """The tenant id a key belongs to. Cached briefly: every request authenticates."""
+    digest = hash_key(key)
+    cached = _cache.get(digest)
+    if cached is not None and cached[1] > time.monotonic():
+        return cached[0]
+    tenant_id = await db.scalar(select(ApiKey.tenant_id).where(ApiKey.key_hash == digest))
+    if tenant_id is None:
+        raise Unauthenticated("Authentication error: API key is invalid!")
+    _cache[digest] = (tenant_id, time.monotonic() + _CACHE_SECONDS)
+    return tenant_id

@@ -1,0 +1,84 @@
+"""The composition root: database, embedders and the in-process worker, built once per process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from service.db.embedded import EmbeddedPostgres
+from service.db.engine import check_pgvector, make_engine, make_sessions, upgrade
+from service.ingest.run import Ingest
+from service.providers.embedding import SentenceTransformerEmbedder, load_embedder
+from service.settings import Settings
+from workers.queue import INGEST, Worker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    database_url: str
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    embedded: EmbeddedPostgres | None = None
+    worker: Worker | None = None
+    _worker_task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    def embedder(self, name: str | None = None) -> SentenceTransformerEmbedder:
+        return load_embedder(name or self.settings.default_embedding_model, self.settings.embed_batch_size)
+
+    def ingest(self) -> Ingest:
+        return Ingest(self.sessions, self.embedder)
+
+    async def start_worker(self) -> None:
+        self.worker = Worker(self.database_url, {INGEST: self.ingest()}, self.settings.worker_concurrency)
+        self._worker_task = asyncio.create_task(self.worker.run(), name="nectar-worker")
+        await asyncio.wait(
+            [asyncio.create_task(self.worker.started.wait()), self._worker_task],
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        if self._worker_task.done():
+            self._worker_task.result()
+
+    async def close(self) -> None:
+        if self.worker is not None and self._worker_task is not None:
+            self.worker.stop()
+            try:
+                await asyncio.wait_for(self._worker_task, timeout=10)
+            except (TimeoutError, asyncio.CancelledError):
+                self._worker_task.cancel()
+        await self.engine.dispose()
+        if self.embedded is not None:
+            await asyncio.to_thread(self.embedded.stop)
+
+
+async def open_database(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
+    if settings.database_url:
+        url = settings.database_url
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+asyncpg://" + url.split("://", 1)[1]
+        return url, None
+    embedded = EmbeddedPostgres(settings.data_dir)
+    return await asyncio.to_thread(embedded.start), embedded
+
+
+async def build_runtime(settings: Settings, *, worker: bool | None = None, warm: bool = True) -> Runtime:
+    """Open (or start) the database, migrate it, self-test pgvector, load the embedder, start a worker."""
+    url, embedded = await open_database(settings)
+    engine = make_engine(url)
+    runtime = Runtime(settings, url, engine, make_sessions(engine), embedded)
+    try:
+        await check_pgvector(engine)
+        await upgrade(url)
+        if warm:
+            await asyncio.to_thread(runtime.embedder)
+        if settings.inline_worker if worker is None else worker:
+            await runtime.start_worker()
+    except BaseException:
+        await runtime.close()
+        raise
+    return runtime

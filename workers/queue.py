@@ -1,0 +1,89 @@
+"""The PostgreSQL job queue (pgqueuer): enqueue inside the caller's transaction, consume in workers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+from pgqueuer import AsyncpgDriver, Job, QueueManager
+from pgqueuer.queries import Queries
+from sqlalchemy.ext.asyncio import AsyncSession
+
+log = logging.getLogger(__name__)
+
+INGEST = "ingest_document"
+# A job whose worker stops heart-beating for this long is handed to another worker.
+HEARTBEAT_TIMEOUT = timedelta(seconds=10)
+
+
+def asyncpg_dsn(sqlalchemy_url: str) -> str:
+    return sqlalchemy_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def enqueue(db: AsyncSession, entrypoint: str, payloads: list[dict[str, Any]]) -> None:
+    """Insert jobs on the session's own connection, so they commit (or roll back) with the caller's rows."""
+    if not payloads:
+        return
+    connection = await db.connection()
+    raw = await connection.get_raw_connection()
+    queries = Queries(AsyncpgDriver(raw.driver_connection))
+    await queries.enqueue(
+        [entrypoint] * len(payloads),
+        [json.dumps(payload).encode() for payload in payloads],
+        [0] * len(payloads),
+    )
+
+
+JobHandler = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class Worker:
+    """One queue consumer; `run()` until `stop()`. Any number may run against one database."""
+
+    def __init__(self, database_url: str, handlers: dict[str, JobHandler], concurrency: int = 1) -> None:
+        self.dsn = asyncpg_dsn(database_url)
+        self.handlers = handlers
+        self.concurrency = concurrency
+        self._manager: QueueManager | None = None
+        self._connection: asyncpg.Connection | None = None
+        self.started = asyncio.Event()
+
+    def _register(self, manager: QueueManager) -> None:
+        for name, handler in self.handlers.items():
+
+            async def run(job: Job, handler: JobHandler = handler) -> None:
+                await handler(json.loads(job.payload or b"{}"))
+
+            manager.entrypoint(name)(run)
+
+    async def run(self) -> None:
+        self._connection = await asyncpg.connect(self.dsn)
+        try:
+            self._manager = QueueManager(Queries(AsyncpgDriver(self._connection)))
+            self._register(self._manager)
+            self.started.set()
+            await self._manager.run(
+                dequeue_timeout=timedelta(seconds=5),
+                batch_size=1,
+                # Per worker, not global: more workers means more throughput.
+                max_concurrent_tasks=max(2, self.concurrency),
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
+            )
+        finally:
+            await self._connection.close()
+
+    def stop(self) -> None:
+        if self._manager is not None:
+            self._manager.shutdown.set()
+
+
+async def queue_depth(db: AsyncSession) -> dict[str, int]:
+    from sqlalchemy import text
+
+    rows = await db.execute(text("SELECT status::text, count(*) FROM pgqueuer GROUP BY status"))
+    return {status: int(count) for status, count in rows}
