@@ -15,9 +15,7 @@ from workers.queue import asyncpg_dsn
 
 
 def _diff(connection: Connection) -> list[object]:
-    context = MigrationContext.configure(
-        connection, opts={"include_object": include_object, "compare_type": True}
-    )
+    context = MigrationContext.configure(connection, opts={"include_object": include_object, "compare_type": True})
     return list(compare_metadata(context, Base.metadata))
 
 

@@ -95,7 +95,7 @@ def _search_sql(dim: int, with_documents: bool) -> Any:
     vec = f"embedding::vector({dim}) <=> CAST(:qvec AS vector({dim}))"
     coverage = (
         "(SELECT coalesce(sum(t.w), 0) FROM unnest(CAST(:terms AS text[]), CAST(:weights AS float8[])) AS t(term, w)"
-        " WHERE c.tsv @@ CAST(quote_literal(t.term) AS tsquery)) / :weight_total"
+        " WHERE c.tsv @@ CAST(quote_literal(t.term) AS tsquery)) / CAST(:weight_total AS float8)"
     )
     return text(
         f"""
@@ -110,10 +110,10 @@ def _search_sql(dim: int, with_documents: bool) -> Any:
                    1 - ({vec}) AS vsim, {coverage} AS tsim
             FROM chunks c WHERE c.id IN (SELECT id FROM vec UNION SELECT id FROM kw)
         ),
-        fused AS (SELECT *, (1 - :w) * tsim + :w * vsim AS sim FROM scored)
+        fused AS (SELECT *, (1 - CAST(:w AS float8)) * tsim + CAST(:w AS float8) * vsim AS sim FROM scored)
         SELECT fused.*, d.name AS document_name, count(*) OVER () AS total
         FROM fused JOIN documents d ON d.id = fused.document_id
-        WHERE sim >= :threshold
+        WHERE sim >= CAST(:threshold AS float8)
         ORDER BY sim DESC, fused.id
         OFFSET :offset LIMIT :limit
         """
