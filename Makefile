@@ -5,7 +5,11 @@ BIN := $(VENV)/bin
 # The CPU torch wheel lies in /opt/wheels on these machines; elsewhere pip resolves torch==2.13.0 from PyPI.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 
-.PHONY: install test lint typecheck check bench clean
+# Client-only venvs for the tests/clients suite: each SDK in its own interpreter, exactly as users run it.
+CLIENTS := .venv-clients
+PY313 := $(shell PYENV_VERSION=3.13.0 python3 -c 'import sys; print(sys.executable)' 2>/dev/null || command -v python3.13)
+
+.PHONY: install clients test lint typecheck check bench clean
 
 install: $(BIN)/nectar
 
@@ -15,7 +19,17 @@ $(BIN)/nectar: pyproject.toml
 	$(BIN)/pip install --quiet $(FIND_LINKS) -e '.[dev]'
 	touch $(BIN)/nectar
 
-test: install
+clients: $(CLIENTS)/ragflow-sdk-0.27.3/bin/python $(CLIENTS)/ragflow-sdk-0.22.1/bin/python
+
+$(CLIENTS)/ragflow-sdk-0.27.3/bin/python:  # 0.27 needs Python >= 3.13
+	$(PY313) -m venv $(CLIENTS)/ragflow-sdk-0.27.3
+	$(CLIENTS)/ragflow-sdk-0.27.3/bin/pip install --quiet ragflow-sdk==0.27.3
+
+$(CLIENTS)/ragflow-sdk-0.22.1/bin/python:  # the newest release that installs on Python 3.11
+	$(PYTHON) -m venv $(CLIENTS)/ragflow-sdk-0.22.1
+	$(CLIENTS)/ragflow-sdk-0.22.1/bin/pip install --quiet ragflow-sdk==0.22.1
+
+test: install clients
 	$(BIN)/pytest -q
 
 lint: install
@@ -33,4 +47,4 @@ bench: install
 	$(BIN)/python bench/retrieval_latency.py
 
 clean:
-	rm -rf $(VENV) .nectar .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CLIENTS) .nectar .pytest_cache .mypy_cache .ruff_cache

@@ -126,6 +126,7 @@ def hit_json(hit: Hit, highlighted: str | None) -> dict[str, Any]:
         "content_ltks": hit.content,
         "document_id": hit.document_id,
         "document_keyword": hit.document_name,
+        "document_name": hit.document_name,  # what ragflow-sdk <= 0.22 reads
         "dataset_id": hit.dataset_id,
         "kb_id": hit.dataset_id,
         "important_keywords": hit.important_keywords,
