@@ -42,9 +42,9 @@ typecheck: install
 check: lint typecheck test
 
 bench: install
-	$(BIN)/python bench/ingest.py
-	$(BIN)/python bench/quality.py
-	$(BIN)/python bench/retrieval_latency.py
+	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.quality
+	$(BIN)/python -m bench.retrieval_latency
 
 clean:
 	rm -rf $(VENV) $(CLIENTS) .nectar .pytest_cache .mypy_cache .ruff_cache

@@ -43,6 +43,13 @@ class Runtime:
         )
         if self._worker_task.done():
             self._worker_task.result()
+        self._worker_task.add_done_callback(_log_worker_exit)
+
+    def check_worker(self) -> None:
+        """Raise when the in-process worker has stopped on its own (healthz reports it)."""
+        task = self._worker_task
+        if task is not None and task.done() and not task.cancelled() and task.exception() is not None:
+            raise RuntimeError(f"in-process worker stopped: {task.exception()!r}")
 
     async def close(self) -> None:
         if self.worker is not None and self._worker_task is not None:
@@ -54,6 +61,11 @@ class Runtime:
         await self.engine.dispose()
         if self.embedded is not None:
             await asyncio.to_thread(self.embedded.stop)
+
+
+def _log_worker_exit(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("in-process worker stopped", exc_info=task.exception())
 
 
 async def open_database(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:

@@ -27,7 +27,7 @@ class Settings:
     embed_batch_size: int = 64
     max_upload_bytes: int = 128 * 1024 * 1024
     inline_worker: bool = True
-    worker_concurrency: int = 1
+    worker_concurrency: int = 8
     log_level: str = "INFO"
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -43,7 +43,7 @@ class Settings:
             embed_batch_size=int(_env("NECTAR_EMBED_BATCH_SIZE", "64")),
             max_upload_bytes=int(_env("NECTAR_MAX_UPLOAD_BYTES", str(128 * 1024 * 1024))),
             inline_worker=_env("NECTAR_INLINE_WORKER", "1") not in ("0", "false", "no"),
-            worker_concurrency=int(_env("NECTAR_WORKER_CONCURRENCY", "1")),
+            worker_concurrency=int(_env("NECTAR_WORKER_CONCURRENCY", "8")),
             log_level=_env("NECTAR_LOG_LEVEL", "INFO"),
         )
 

@@ -69,8 +69,10 @@ class Worker:
             self.started.set()
             await self._manager.run(
                 dequeue_timeout=timedelta(seconds=5),
-                batch_size=1,
-                # Per worker, not global: more workers means more throughput.
+                # Per worker, not global: more workers means more throughput. Jobs run concurrently so
+                # their embeddings share batches and one job's database writes overlap another's encode.
+                # pgqueuer requires max_concurrent_tasks >= 2 * batch_size.
+                batch_size=max(1, self.concurrency // 2),
                 max_concurrent_tasks=max(2, self.concurrency),
                 heartbeat_timeout=HEARTBEAT_TIMEOUT,
             )

@@ -32,6 +32,7 @@ async def _pgvector(runtime: NamedDependency[Runtime]) -> None:
 
 
 async def _queue(runtime: NamedDependency[Runtime]) -> None:
+    runtime.check_worker()
     async with runtime.sessions() as db:
         await queue_depth(db)
 

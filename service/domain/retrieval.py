@@ -23,6 +23,9 @@ from service.errors import Invalid, NotFound
 from service.ingest.store import vector_literal
 from service.providers.base import Embedder
 
+# Vector candidates per query: the fused ranking rescans them exactly, so a few hundred are plenty for any page
+# a person reads; deeper pages widen it. top_k caps it as in RAGFlow.
+VECTOR_CANDIDATES = 256
 DF_CAP = 5000  # counting a term's documents stops here; such a term is near-stopword anyway
 COMMON_IDF = math.log(1 + 0.7 / 0.3)  # the IDF of a term found in ~30% of chunks
 
@@ -84,6 +87,20 @@ async def _term_weights(db: AsyncSession, terms: list[str], dataset_ids: list[st
     return weights, n
 
 
+async def tune_hnsw(db: AsyncSession, candidates: int) -> None:
+    """Let the HNSW scan return `candidates` rows even when the tenant/dataset filter rejects most neighbours.
+
+    Without iterative scan an HNSW index yields at most ef_search rows *before* filtering, so a small dataset
+    in a large table could come back empty. Relaxed order is fine: the fused score re-ranks exactly.
+    """
+    await db.execute(
+        text(
+            "SELECT set_config('hnsw.ef_search', :ef, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)"
+        ),
+        {"ef": str(min(1000, max(40, candidates)))},
+    )
+
+
 def _quote(term: str) -> str:
     return "'" + term.replace("'", "''").replace("\\", "\\\\") + "'"
 
@@ -99,7 +116,7 @@ def _search_sql(dim: int, with_documents: bool) -> Any:
     )
     return text(
         f"""
-        WITH vec AS (SELECT id FROM chunks WHERE {scope} ORDER BY {vec} LIMIT :top_k),
+        WITH vec AS (SELECT id FROM chunks WHERE {scope} ORDER BY {vec} LIMIT :vector_k),
         kw AS (
             SELECT id FROM chunks c
             WHERE {scope} AND :kw_query <> '' AND tsv @@ CAST(:kw_query AS tsquery)
@@ -144,9 +161,16 @@ async def check_scope(db: AsyncSession, tenant_id: str, query: RetrievalQuery) -
     return models.pop()
 
 
-async def retrieve(db: AsyncSession, embedder: Embedder, model: str, query: RetrievalQuery) -> RetrievalResult:
-    if not query.question.strip():
-        return RetrievalResult(0, [], [], [])
+@dataclass
+class SearchPlan:
+    """The one statement that ranks chunks, with everything it needs bound."""
+
+    statement: Any
+    params: dict[str, Any]
+    terms: list[str]
+
+
+async def plan_search(db: AsyncSession, embedder: Embedder, model: str, query: RetrievalQuery) -> SearchPlan:
     terms = await query_terms(db, query.question)
     weights, corpus = await _term_weights(db, terms, query.dataset_ids)
     # Candidate generation skips terms in over ~30% of chunks; they still count in the score.
@@ -161,6 +185,7 @@ async def retrieve(db: AsyncSession, embedder: Embedder, model: str, query: Retr
         "ds": query.dataset_ids,
         "qvec": vector_literal(vector),
         "top_k": query.top_k,
+        "vector_k": min(query.top_k, max(VECTOR_CANDIDATES, query.page * query.page_size)),
         "terms": terms,
         "weights": weights,
         "weight_total": sum(weights) or 1.0,
@@ -172,7 +197,15 @@ async def retrieve(db: AsyncSession, embedder: Embedder, model: str, query: Retr
     }
     if query.document_ids:
         params["docs"] = query.document_ids
-    rows = (await db.execute(_search_sql(embedder.dim, bool(query.document_ids)), params)).mappings().all()
+    return SearchPlan(_search_sql(embedder.dim, bool(query.document_ids)), params, terms)
+
+
+async def retrieve(db: AsyncSession, embedder: Embedder, model: str, query: RetrievalQuery) -> RetrievalResult:
+    if not query.question.strip():
+        return RetrievalResult(0, [], [], [])
+    plan = await plan_search(db, embedder, model, query)
+    await tune_hnsw(db, plan.params["vector_k"])
+    rows = (await db.execute(plan.statement, plan.params)).mappings().all()
     hits = [
         Hit(
             r["id"],
@@ -194,7 +227,7 @@ async def retrieve(db: AsyncSession, embedder: Embedder, model: str, query: Retr
         name, doc_id, count = aggs.get(hit.document_id, (hit.document_name, hit.document_id, 0))
         aggs[hit.document_id] = (name, doc_id, count + 1)
     total = int(rows[0]["total"]) if rows else 0
-    return RetrievalResult(total, hits, terms, sorted(aggs.values(), key=lambda agg: -agg[2]))
+    return RetrievalResult(total, hits, plan.terms, sorted(aggs.values(), key=lambda agg: -agg[2]))
 
 
 def highlight(content: str, terms: list[str]) -> str:

@@ -57,26 +57,42 @@ class Ingest:
         if not found:
             raise Cancelled
 
-    async def _load(self, document_id: str, run_id: str) -> Source | None:
+    async def _start(self, document_id: str, run_id: str) -> Source | None:
+        """Load the document, its bytes and its dataset's model, and mark it RUNNING, in one transaction."""
+        query = (
+            select(Document, DocumentFile.data, Dataset.embedding_model)
+            .join(Dataset, Dataset.id == Document.dataset_id)
+            .outerjoin(DocumentFile, DocumentFile.document_id == Document.id)
+            .where(Document.id == document_id, Document.run_id == run_id)
+            .with_for_update(of=Document)  # a concurrent stop waits, then sees RUNNING and cancels it
+        )
         async with self.sessions() as db:
-            document = await db.get(Document, document_id)
-            if document is None or document.run_id != run_id:
+            row = (await db.execute(query)).first()
+            if row is None:  # stopped, re-parsed or deleted before we got here
                 return None
-            data = await db.scalar(select(DocumentFile.data).where(DocumentFile.document_id == document_id))
-            model = await db.scalar(select(Dataset.embedding_model).where(Dataset.id == document.dataset_id))
-            return Source(document, data or b"", model or "")
+            document, data, model = row
+            document.run, document.progress = "RUNNING", 0.05
+            document.progress_msg += "".join(
+                "\n" + stamp(line) for line in ("Task has been received.", f"Start to parse {document.name}.")
+            )
+            await db.commit()
+        return Source(document, data or b"", model)
 
     async def __call__(self, payload: dict[str, Any]) -> None:
         document_id, run_id = payload["document_id"], payload["run_id"]
         started = time.perf_counter()
         try:
-            source = await self._load(document_id, run_id)
+            source = await self._start(document_id, run_id)
             if source is None:
                 return
-            await self._report(document_id, run_id, 0.01, "Task has been received.", run="RUNNING")
             drafts = await self._chunk(source, run_id)
+            embedding_began = time.perf_counter()
             rows = await self._embed(source, run_id, drafts)
-            await self._store(source, run_id, rows, started)
+            log_lines = [
+                f"Generate {len(drafts)} chunks",
+                f"Embedding chunks ({time.perf_counter() - embedding_began:.2f}s)",
+            ]
+            await self._store(source, run_id, rows, started, log_lines)
         except Cancelled:
             log.info("ingest of %s run %s cancelled", document_id, run_id)
         except ParseError as exc:
@@ -87,16 +103,15 @@ class Ingest:
 
     async def _chunk(self, source: Source, run_id: str) -> list[ChunkDraft]:
         document = source.document
-        await self._report(document.id, run_id, 0.05, f"Start to parse {document.name}.")
         parsed = await asyncio.to_thread(parse, source.data, document.name)
         drafts = await asyncio.to_thread(chunk, parsed, document.chunk_method, document.parser_config)
-        await self._report(document.id, run_id, 0.2, f"Generate {len(drafts)} chunks")
+        if len(drafts) > EMBED_BATCH:  # small documents are done before anyone could watch the progress
+            await self._report(document.id, run_id, 0.2, f"Generate {len(drafts)} chunks")
         return drafts
 
     async def _embed(self, source: Source, run_id: str, drafts: list[ChunkDraft]) -> list[ChunkRow]:
         embedder: Embedder = self.embedder_for(source.model)
         rows: list[ChunkRow] = []
-        began = time.perf_counter()
         for start in range(0, len(drafts), EMBED_BATCH):
             batch = drafts[start : start + EMBED_BATCH]
             vectors = await embedder.embed([draft.content for draft in batch])
@@ -104,14 +119,16 @@ class Ingest:
                 ChunkRow(d.content, v, start + i, d.token_count, positions=d.positions)
                 for i, (d, v) in enumerate(zip(batch, vectors, strict=True))
             )
-            done = len(rows) / max(1, len(drafts))
-            await self._report(
-                source.document.id, run_id, 0.2 + 0.7 * done, f"Embedded {len(rows)}/{len(drafts)} chunks"
-            )
-        await self._report(source.document.id, run_id, 0.9, f"Embedding chunks ({time.perf_counter() - began:.2f}s)")
+            if len(rows) < len(drafts):  # also where a stop request is noticed
+                done = len(rows) / len(drafts)
+                await self._report(
+                    source.document.id, run_id, 0.2 + 0.7 * done, f"Embedded {len(rows)}/{len(drafts)} chunks"
+                )
         return rows
 
-    async def _store(self, source: Source, run_id: str, rows: list[ChunkRow], started: float) -> None:
+    async def _store(
+        self, source: Source, run_id: str, rows: list[ChunkRow], started: float, log_lines: list[str]
+    ) -> None:
         began = time.perf_counter()
         async with self.sessions() as db:
             document = await replace_chunks(db, source.document.id, run_id, source.model, rows)
@@ -119,8 +136,8 @@ class Ingest:
                 raise Cancelled
             elapsed = time.perf_counter() - started
             document.run, document.progress, document.process_duration = "DONE", 1.0, elapsed
-            document.progress_msg += "\n" + stamp(f"Indexing done ({time.perf_counter() - began:.2f}s).")
-            document.progress_msg += "\n" + stamp(f"Task done ({elapsed:.2f}s)")
+            log_lines += [f"Indexing done ({time.perf_counter() - began:.2f}s).", f"Task done ({elapsed:.2f}s)"]
+            document.progress_msg += "".join("\n" + stamp(line) for line in log_lines)
             await db.commit()
 
     async def _fail(self, document_id: str, run_id: str, message: str, started: float) -> None:

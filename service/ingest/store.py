@@ -89,5 +89,5 @@ async def replace_chunks(
         return None
     await db.execute(delete(Chunk).where(Chunk.document_id == document_id))
     await insert_chunks(db, document, model, rows)
-    await refresh_document_counts(db, document_id)
+    document.chunk_count, document.token_count = len(rows), sum(row.token_count for row in rows)
     return document
