@@ -29,7 +29,10 @@ class Runtime:
     _worker_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def embedder(self, name: str | None = None) -> SentenceTransformerEmbedder:
-        return load_embedder(name or self.settings.default_embedding_model, self.settings.embed_batch_size)
+        settings = self.settings
+        return load_embedder(
+            name or settings.default_embedding_model, settings.embed_batch_size, settings.embed_parallel
+        )
 
     def ingest(self) -> Ingest:
         return Ingest(self.sessions, self.embedder)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import threading
 from dataclasses import dataclass
@@ -20,25 +21,29 @@ class _Request:
 
 
 class SentenceTransformerEmbedder:
-    """Coalesces concurrent `embed` calls into shared encode batches.
+    """Coalesces concurrent `embed` calls into shared encode batches, run by `parallel` encoders.
 
     Many documents of one or two chunks each (the common case) would otherwise cost one forward pass
-    apiece while torch, which already uses every core, sits between them; queued texts from every
-    caller go into the next batch instead, and the batch runs off the event loop.
+    apiece; queued texts from every caller go into the next batch instead, off the event loop.
+    Each encoder is single-threaded (`load_embedder` sets torch's pool to one thread per encoder):
+    with one encoder spread over every core, any other work (the event loop, PostgreSQL) that
+    preempts one torch thread stalls the whole forward pass; independent encoders only lose the
+    time actually taken (bench/RESULTS.md, ingestion).
     """
 
-    def __init__(self, name: str, model: Any, batch_size: int = 64) -> None:
+    def __init__(self, name: str, model: Any, batch_size: int = 64, parallel: int = 1) -> None:
         self.name = name
         self.model = model
         self.dim = int(model.get_embedding_dimension())
         self.batch_size = batch_size
-        # One encode at a time: interleaved batches only thrash the cores torch is already using.
-        self._lock = threading.Lock()
+        self.parallel = max(1, parallel)
+        # Bounds encodes from every caller, async or not: more would only thrash the cores.
+        self._slots = threading.BoundedSemaphore(self.parallel)
         self._waiting: list[_Request] = []
-        self._drainer: asyncio.Task[None] | None = None
+        self._encoders: set[asyncio.Task[None]] = set()
 
     def encode(self, texts: list[str]) -> list[list[float]]:
-        with self._lock:
+        with self._slots:
             vectors = self.model.encode(
                 texts,
                 batch_size=self.batch_size,
@@ -52,21 +57,21 @@ class SentenceTransformerEmbedder:
         if not texts:
             return []
         loop = asyncio.get_running_loop()
+        # Requests and encoders of a loop that is gone (tests run one per test) can never be served.
+        self._waiting = [request for request in self._waiting if request.result.get_loop() is loop]
+        self._encoders = {task for task in self._encoders if task.get_loop() is loop and not task.done()}
         request = _Request(texts, loop.create_future())
-        if self._drainer is None or self._drainer.done() or self._drainer.get_loop() is not loop:
-            self._waiting = []  # requests of a loop that is gone can never be answered
-            self._drainer = loop.create_task(self._drain(), name="embed-batches")
         self._waiting.append(request)
+        if len(self._encoders) < self.parallel:
+            self._encoders.add(loop.create_task(self._encode_waiting(), name="embed-batches"))
         return await request.result
 
-    async def _drain(self) -> None:
-        while self._waiting:
-            batch = self._next_batch()
-            if not batch:
-                continue
+    async def _encode_waiting(self) -> None:
+        """One encoder: batches of waiting requests until none are left."""
+        while batch := self._next_batch():
             try:
                 vectors = await asyncio.to_thread(self.encode, [text for request in batch for text in request.texts])
-            except Exception as exc:  # every waiter learns of the failure; the drainer keeps serving
+            except Exception as exc:  # every waiter learns of the failure; the encoder keeps serving
                 for request in batch:
                     if not request.result.done():
                         request.result.set_exception(exc)
@@ -78,10 +83,16 @@ class SentenceTransformerEmbedder:
                 offset += len(request.texts)
 
     def _next_batch(self) -> list[_Request]:
-        """Whole requests, oldest first, up to `batch_size` texts (a larger request goes alone)."""
+        """Whole requests, oldest first, up to a fair share of the waiting texts (a larger request goes alone).
+
+        The share is what is waiting divided among the encoders, so one encoder never takes all the
+        work while another idles (batch size barely changes encode throughput on CPU); at most `batch_size`.
+        """
+        waiting = sum(len(request.texts) for request in self._waiting)
+        limit = min(self.batch_size, max(1, math.ceil(waiting / self.parallel)))
         batch: list[_Request] = []
         size = 0
-        while self._waiting and (not batch or size + len(self._waiting[0].texts) <= self.batch_size):
+        while self._waiting and (not batch or size + len(self._waiting[0].texts) <= limit):
             request = self._waiting.pop(0)
             if not request.result.done():
                 batch.append(request)
@@ -107,16 +118,22 @@ _loaded: dict[str, SentenceTransformerEmbedder] = {}
 _load_lock = threading.Lock()
 
 
-def load_embedder(name: str, batch_size: int = 64) -> SentenceTransformerEmbedder:
-    """Load once per process: the model is read-only and large."""
+def load_embedder(name: str, batch_size: int = 64, parallel: int = 1) -> SentenceTransformerEmbedder:
+    """Load once per process: the model is read-only and large.
+
+    `parallel` > 1 makes torch single-threaded for the whole process, one core per encoder.
+    """
     with _load_lock:
         if name not in _loaded:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            import torch
             from sentence_transformers import SentenceTransformer
 
+            if parallel > 1:
+                torch.set_num_threads(1)
             model = SentenceTransformer(_model_path(name), device="cpu")
-            _loaded[name] = SentenceTransformerEmbedder(name, model, batch_size)
+            _loaded[name] = SentenceTransformerEmbedder(name, model, batch_size, parallel)
         return _loaded[name]
 
 

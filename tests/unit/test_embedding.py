@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import threading
 from typing import Any
 
 from service.providers.embedding import BUILTIN, SentenceTransformerEmbedder, load_embedder
@@ -60,3 +61,18 @@ async def test_a_large_request_goes_alone_and_whole() -> None:
     vectors = await embedder.embed(TEXTS)
     assert len(vectors) == len(TEXTS)
     assert embedder.batches == [len(TEXTS)]
+
+
+async def test_parallel_encoders_run_batches_at_the_same_time() -> None:
+    both_inside = threading.Barrier(2, timeout=30)  # broken (and the test failed) if encodes are serialised
+
+    class MeetingEmbedder(SentenceTransformerEmbedder):
+        def encode(self, texts: list[str]) -> list[list[float]]:
+            both_inside.wait()
+            return super().encode(texts)
+
+    embedder = MeetingEmbedder("meeting", load_embedder(BUILTIN).model, batch_size=4, parallel=2)
+    first, second = await asyncio.gather(embedder.embed(TEXTS[:4]), embedder.embed(TEXTS[4:8]))
+
+    assert len(first) == len(second) == 4
+    assert all(close(a, b) for a, b in zip(first, load_embedder(BUILTIN).encode(TEXTS[:4]), strict=True))
