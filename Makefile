@@ -45,6 +45,7 @@ bench: install
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.quality
 	$(BIN)/python -m bench.retrieval_latency
+	$(BIN)/python -m bench.chat
 
 clean:
 	rm -rf $(VENV) $(CLIENTS) .nectar .pytest_cache .mypy_cache .ruff_cache

@@ -10,8 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from service.db.embedded import EmbeddedPostgres
 from service.db.engine import check_pgvector, make_engine, make_sessions, upgrade
+from service.domain.answering import Answerer
 from service.ingest.run import Ingest
 from service.providers.embedding import SentenceTransformerEmbedder, load_embedder
+from service.providers.llm import ModelRegistry
 from service.settings import Settings
 from workers.queue import INGEST, Worker
 
@@ -26,6 +28,7 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     embedded: EmbeddedPostgres | None = None
     worker: Worker | None = None
+    models: ModelRegistry = field(init=False)
     _worker_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def embedder(self, name: str | None = None) -> SentenceTransformerEmbedder:
@@ -33,6 +36,12 @@ class Runtime:
         return load_embedder(
             name or settings.default_embedding_model, settings.embed_batch_size, settings.embed_parallel
         )
+
+    def __post_init__(self) -> None:
+        self.models = ModelRegistry(self.settings.llm_providers, self.settings.llm_timeout)
+
+    def answerer(self) -> Answerer:
+        return Answerer(self.sessions, self.embedder, self.models, self.embedder().count_tokens)
 
     def ingest(self) -> Ingest:
         return Ingest(self.sessions, self.embedder)
@@ -61,6 +70,7 @@ class Runtime:
                 await asyncio.wait_for(self._worker_task, timeout=10)
             except (TimeoutError, asyncio.CancelledError):
                 self._worker_task.cancel()
+        await self.models.close()
         await self.engine.dispose()
         if self.embedded is not None:
             await asyncio.to_thread(self.embedded.stop)

@@ -74,7 +74,7 @@ class Settings:
             inline_worker=_env("NECTAR_INLINE_WORKER", "1") not in ("0", "false", "no"),
             worker_concurrency=int(_env("NECTAR_WORKER_CONCURRENCY", "8")),
             log_level=_env("NECTAR_LOG_LEVEL", "INFO"),
-            llm_providers=_providers(_env("NECTAR_LLM_PROVIDERS", "{}")),
+            llm_providers=_providers(_env("NECTAR_LLM_PROVIDERS", "") or "{}"),
             default_llm=_env("NECTAR_DEFAULT_LLM", DEFAULT_LLM),
             llm_timeout=float(_env("NECTAR_LLM_TIMEOUT", "60")),
         )

@@ -17,7 +17,8 @@ from service.app import create_app
 from service.db.embedded import EmbeddedPostgres
 from service.domain.tenants import add_api_key, create_tenant
 from service.runtime import Runtime, build_runtime
-from service.settings import Settings
+from service.settings import LLMProvider, Settings
+from tests.support.upstream import UpstreamProcess
 from workers.queue import asyncpg_dsn
 
 
@@ -55,8 +56,24 @@ async def database_url(server_url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-async def runtime(database_url: str) -> AsyncIterator[Runtime]:
-    settings = Settings(database_url=database_url, data_dir=Path(tempfile.mkdtemp()), max_upload_bytes=2_000_000)
+def upstream() -> Iterator[UpstreamProcess]:
+    """The fake OpenAI-compatible LLM server (tests/support/upstream.py), one process per test session."""
+    with UpstreamProcess() as process:
+        yield process
+
+
+ECHO_PROVIDER = "echo"  # assistants in tests reach the echo upstream as `<model>@echo`, e.g. `echo@echo`
+
+
+@pytest.fixture(scope="session")
+async def runtime(database_url: str, upstream: UpstreamProcess) -> AsyncIterator[Runtime]:
+    settings = Settings(
+        database_url=database_url,
+        data_dir=Path(tempfile.mkdtemp()),
+        max_upload_bytes=2_000_000,
+        llm_providers={ECHO_PROVIDER: LLMProvider(upstream.base_url)},
+        llm_timeout=5,
+    )
     runtime = await build_runtime(settings, worker=True)
     yield runtime
     await runtime.close()

@@ -26,7 +26,16 @@ async def test_upgrade_head_on_empty_database_matches_models(server_url: str) ->
     try:
         async with engine.connect() as connection:
             tables = set(await connection.scalars(text("SELECT tablename FROM pg_tables WHERE schemaname='public'")))
-            assert {"tenants", "api_keys", "datasets", "documents", "document_files", "chunks", "pgqueuer"} <= tables
+            assert {
+                "tenants",
+                "api_keys",
+                "datasets",
+                "documents",
+                "chunks",
+                "assistants",
+                "messages",
+                "pgqueuer",
+            } <= tables
             extensions = set(await connection.scalars(text("SELECT extname FROM pg_extension")))
             assert {"vector", "pg_trgm"} <= extensions
             assert await connection.run_sync(_diff) == []

@@ -144,3 +144,67 @@ class Chunk(Base):
         Index("ix_chunks_dataset", "dataset_id"),
         Index("ix_chunks_tsv", "tsv", postgresql_using="gin"),
     )
+
+
+class Assistant(Timestamped, Base):
+    """RAGFlow chat, OpsBee deployment, apps app: one row, several faces.
+
+    The behaviour lives in two configs (see domain.assistants.AssistantConfig): `published_config` is what
+    every public face answers with; `draft_config` is what an app's debug chat answers with until it is
+    published. An assistant created through a RAGFlow or OpsBee face is published at birth.
+    """
+
+    __tablename__ = "assistants"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")
+    icon: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(8), default="chat")  # chat | qa (an OpsBee deployment type)
+    published_config: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    draft_config: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    __table_args__ = (Index("ix_assistants_tenant_created", "tenant_id", "created_at"),)
+
+
+class ChatSession(Timestamped, Base):
+    """A conversation (RAGFlow session, OpsBee thread, apps conversation); `summary` is its long-term memory."""
+
+    __tablename__ = "chat_sessions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    assistant_id: Mapped[str] = mapped_column(ForeignKey("assistants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str] = mapped_column(String(255), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    __table_args__ = (Index("ix_chat_sessions_assistant_created", "assistant_id", "created_at"),)
+
+
+class Message(Timestamped, Base):
+    """One question and its answer, from any face: what the LLMOps views read.
+
+    status: ok | error | cancelled. `session_id` is empty for stateless faces (the OpenAI endpoints).
+    """
+
+    __tablename__ = "messages"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    assistant_id: Mapped[str] = mapped_column(ForeignKey("assistants.id", ondelete="CASCADE"))
+    session_id: Mapped[str | None] = mapped_column(ForeignKey("chat_sessions.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))  # the face that asked: ragflow | openai | apps | opsbee
+    input: Mapped[str] = mapped_column(Text)
+    output: Mapped[str] = mapped_column(Text, default="")
+    reference: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    model: Mapped[str] = mapped_column(String(255), default="")
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    first_token_ms: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16), default="ok")
+    error: Mapped[str] = mapped_column(Text, default="")
+    thumbup: Mapped[bool | None] = mapped_column(Boolean)
+    feedback: Mapped[str] = mapped_column(Text, default="")
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        Index("ix_messages_session_created", "session_id", "created_at"),
+        Index("ix_messages_assistant_created", "assistant_id", "created_at"),
+    )

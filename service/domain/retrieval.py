@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Dataset, Document
+from service.domain import metadata
 from service.domain.search_text import TS_CONFIG, index_text
 from service.errors import Invalid, NotFound
 from service.ingest.store import vector_literal
@@ -40,6 +41,7 @@ class RetrievalQuery:
     similarity_threshold: float = 0.2
     vector_similarity_weight: float = 0.3
     top_k: int = 1024
+    metadata_condition: dict[str, Any] | None = None  # RAGFlow's filter on documents' meta_fields
 
 
 @dataclass
@@ -201,6 +203,13 @@ async def plan_search(db: AsyncSession, embedder: Embedder, model: str, query: R
 
 
 async def retrieve(db: AsyncSession, embedder: Embedder, model: str, query: RetrievalQuery) -> RetrievalResult:
+    if query.metadata_condition is not None:
+        matching = await metadata.matching_documents(db, query.dataset_ids, query.metadata_condition)
+        if query.document_ids:
+            matching = [doc for doc in matching if doc in set(query.document_ids)]
+        if not matching:  # as RAGFlow: a filter nothing passes gives nothing, not everything
+            return RetrievalResult(0, [], [], [])
+        query = replace(query, document_ids=matching, metadata_condition=None)
     if not query.question.strip():
         return RetrievalResult(0, [], [], [])
     plan = await plan_search(db, embedder, model, query)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -14,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.support.upstream import UpstreamProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_VENVS = ROOT / ".venv-clients"
@@ -61,11 +64,17 @@ def stop_server(process: subprocess.Popen[bytes]) -> str:
 
 
 @pytest.fixture(scope="session")
-def live_server(database_url: str) -> Iterator[tuple[str, str]]:
-    """(base_url, api_key) of a server process sharing the session's test database."""
+def live_server(database_url: str, upstream: UpstreamProcess) -> Iterator[tuple[str, str]]:
+    """(base_url, api_key) of a server process sharing the session's test database; LLMs `<model>@echo`."""
     key = "nectar-client-tests-key"
     process, base_url = start_server(
-        {"DATABASE_URL": database_url, "NECTAR_API_KEY": key, "NECTAR_DATA_DIR": tempfile.mkdtemp()}
+        {
+            "DATABASE_URL": database_url,
+            "NECTAR_API_KEY": key,
+            "NECTAR_DATA_DIR": tempfile.mkdtemp(),
+            "NECTAR_LLM_PROVIDERS": json.dumps({"echo": {"base_url": upstream.base_url}}),
+            "NECTAR_LLM_TIMEOUT": "5",
+        }
     )
     yield base_url, key
     stop_server(process)

@@ -3,8 +3,10 @@
 usage: python ragflow_scenario.py <base_url> <api_key>; exits non-zero (with the failing assert) on any mismatch.
 """
 
+import itertools
 import json
 import sys
+from importlib.metadata import version
 
 from ragflow_sdk import RAGFlow
 
@@ -33,6 +35,7 @@ def main(base_url: str, key: str) -> dict:
     bees.update({"name": "honey-bees.txt"})
     assert bees.name == "honey-bees.txt"
     assert {d.name for d in dataset.list_documents()} == {"honey-bees.txt", "rust.txt"}
+    answers = chat_scenario(rag, dataset.id)
 
     chunks = bees.list_chunks()
     assert chunks and "Honey bees" in chunks[0].content
@@ -60,7 +63,53 @@ def main(base_url: str, key: str) -> dict:
         raise AssertionError("deleted dataset still listed")
     except Exception as exc:
         assert "lacks permission" in str(exc) or "not found" in str(exc), exc
-    return {"ok": True, "chunks_seen": len(chunks), "cancel_state": rust.run}
+    return {"ok": True, "chunks_seen": len(chunks), "cancel_state": rust.run, "chat_answers": answers}
+
+
+def chat_scenario(rag: RAGFlow, dataset_id: str) -> int:
+    """Chats, sessions and answers; returns how many answers the session holds at the end.
+
+    SDK 0.27 speaks the 0.27 shapes. SDK 0.22 reads `GET /chats` as a list (0.27 sends {"chats", "total"}), so
+    it cannot list chats here; and it expects cumulative stream answers, which it gets by passing `legacy=True`.
+    """
+    modern = int(version("ragflow-sdk").split(".")[1]) >= 25
+    chat = rag.create_chat("sdk-chat", dataset_ids=[dataset_id])
+    assert chat.dataset_ids == [dataset_id] and chat.llm_id == "nectar-extractive@Builtin", chat
+    if modern:
+        assert [c.id for c in rag.list_chats(name="sdk-chat")] == [chat.id]
+        assert rag.get_chat(chat.id).name == "sdk-chat"
+        chat.update({"prompt_config": {"prologue": "Ask me about bees."}})  # PATCH, deep-merged
+        prologue = "Ask me about bees."
+    else:
+        chat.update({"name": "sdk-chat-022"})  # PUT
+        prologue = "Hi! I'm your assistant. What can I do for you?"  # what 0.22's create_chat sends as `opener`
+    session = chat.create_session()
+    assert session.messages == [{"role": "assistant", "content": prologue}], session.messages
+
+    [answer] = list(session.ask("How do bees make honey?", stream=False))
+    assert "[ID:0]" in answer.content and "Honey bees" in answer.content, answer.content
+    assert answer.reference[0]["document_name"] == "honey-bees.txt", answer.reference
+
+    if modern:
+        pieces = list(session.ask("Tell me about the queen bee", stream=True))
+        streamed = "".join(piece.content for piece in pieces)  # deltas; the final piece is "" plus the reference
+        assert pieces[-1].content == "" and pieces[-1].reference, pieces[-1]
+    else:
+        pieces = list(session.ask("Tell me about the queen bee", stream=True, legacy=True))
+        streamed = pieces[-1].content  # cumulative: the last piece is the whole answer
+        assert all(later.content.startswith(earlier.content) for earlier, later in itertools.pairwise(pieces))
+    assert "[ID:0]" in streamed and "queen" in streamed, streamed
+    assert len(pieces) > 2
+
+    session.update({"name": "about bees"})
+    [listed] = chat.list_sessions()
+    assert listed.id == session.id and listed.name == "about bees"
+    assert [m["role"] for m in listed.messages] == ["assistant", "user", "assistant", "user", "assistant"]
+    assert listed.messages[2]["content"] == answer.content
+    chat.delete_sessions(ids=[session.id])
+    assert chat.list_sessions() == []
+    rag.delete_chats(ids=[chat.id])
+    return (len(listed.messages) - 1) // 2
 
 
 if __name__ == "__main__":

@@ -21,4 +21,4 @@ def test_ragflow_sdk_end_to_end(sdk: str, live_server: tuple[str, str]) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["ok"] is True and report["chunks_seen"] >= 1
+    assert report["ok"] is True and report["chunks_seen"] >= 1 and report["chat_answers"] == 2

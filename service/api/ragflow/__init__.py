@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from litestar import Router
 
+from service.api.ragflow.chats import ChatController
 from service.api.ragflow.chunks import ChunkController
+from service.api.ragflow.completions import chat_completions, chat_completions_alias
 from service.api.ragflow.datasets import DatasetController
 from service.api.ragflow.documents import DocumentController, LegacyParsingController
 from service.api.ragflow.envelope import EXCEPTION_HANDLERS
 from service.api.ragflow.retrieval import retrieve
+from service.api.ragflow.sessions import SessionController
 
 router = Router(
     path="/api/v1",
@@ -18,6 +21,10 @@ router = Router(
         LegacyParsingController,
         ChunkController,
         retrieve,
+        ChatController,
+        SessionController,
+        chat_completions,
+        chat_completions_alias,
     ],
     exception_handlers=EXCEPTION_HANDLERS,
 )

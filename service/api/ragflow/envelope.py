@@ -33,9 +33,22 @@ def fail(code: int, message: str, **extra: Any) -> Response[Any]:
     return Response({"code": code, "message": message, **extra}, status_code=200)
 
 
+class NotOwned(DomainError):
+    """A chat (or its sessions) that is not the caller's: RAGFlow 0.27 answers code 109 `no authorization`."""
+
+    def __init__(self) -> None:
+        super().__init__("no authorization")
+
+
+class Rejected(DomainError):
+    """A check RAGFlow answers with code 102 although it is about the request (blank chat or session name)."""
+
+
 def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     if isinstance(exc, Unauthenticated):
         return unauthorized()
+    if isinstance(exc, NotOwned):
+        return fail(AUTH, exc.message, data=False)
     return fail(ARGUMENT if isinstance(exc, Invalid) else DATA, exc.message)
 
 

@@ -43,7 +43,15 @@ def retrieval_query(body: dict[str, Any]) -> retrieval.RetrievalQuery:
         0.0 if document_ids else _number(body, "similarity_threshold", 0.2, 0, 1),
         _number(body, "vector_similarity_weight", 0.3, 0, 1),
         int(_number(body, "top_k", 1024, 1, 10000)),
+        _metadata_condition(body),
     )
+
+
+def _metadata_condition(body: dict[str, Any]) -> dict[str, Any] | None:
+    condition = body.get("metadata_condition")
+    if condition is not None and not isinstance(condition, dict):
+        raise Invalid("metadata_condition must be an object.")
+    return condition
 
 
 def check_options(body: dict[str, Any]) -> bool:

@@ -6,7 +6,7 @@ from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
 
-from service.db.models import Chunk, Dataset, Document
+from service.db.models import Chunk, Dataset, Document, Timestamped
 from service.domain.datasets import DatasetStats
 from service.domain.retrieval import Hit
 
@@ -19,7 +19,7 @@ def rfc1123(moment: datetime | None) -> str | None:
     return format_datetime(moment, usegmt=True) if moment else None
 
 
-def times(row: Dataset | Document) -> dict[str, Any]:
+def times(row: Timestamped) -> dict[str, Any]:
     return {
         "create_time": ms(row.created_at),
         "create_date": rfc1123(row.created_at),

@@ -1,0 +1,199 @@
+"""Chat completions: RAGFlow's `/api/v1/{openai,chats_openai}/{chat_id}/chat/completions` and `/v1/chat/completions`.
+
+Both answer through `domain.answering` (channel "openai", stateless: no session, one message row per call).
+Non-stream replies are a `chat.completion`; streams are `chat.completion.chunk` events carrying only deltas,
+then one final chunk (`finish_reason: "stop"`, `usage`, and with `reference` requested `delta.reference`
++ `delta.final_content`) that never repeats the answer as content, then `data:[DONE]`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request, Response, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.types import ASGIApp
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.api.openai.errors import ARGUMENT, ApiError, invalid
+from service.api.openai.schemas import ChatRequest, json_object, parse_chat
+from service.api.references import document_metadata, reference_chunks
+from service.api.sse import as_asgi, data_event, event_stream
+from service.db.models import Assistant
+from service.domain.answering import Answer, Question
+from service.domain.assistants import AssistantConfig, config_of, find_assistant, get_assistant
+from service.errors import DomainError, NotFound
+from service.providers.llm import ModelRegistry
+from service.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "openai"
+PLACEHOLDER = "model"  # RAGFlow: "use the chat's own model"
+RAGFLOW_PATHS = [
+    "/api/v1/chats_openai/{chat_id:str}/chat/completions",
+    "/api/v1/openai/{chat_id:str}/chat/completions",
+]
+
+
+@dataclass
+class Completion:
+    """What every chunk of one reply shares."""
+
+    id: str
+    model: str  # echoed as requested
+    created: int
+
+
+def model_override(models: ModelRegistry, requested: str, assistant: Assistant, config: AssistantConfig) -> str | None:
+    """None to answer with the assistant's own model, else the configured `name@provider` asked for."""
+    if requested in (PLACEHOLDER, config.llm_id, assistant.id, assistant.name):
+        return None
+    name, _, provider = requested.rpartition("@")
+    known = [(full, *full.rpartition("@")[::2]) for full in models.names()]
+    if name:
+        for full, known_name, known_provider in known:
+            if known_name == name and known_provider.lower() == provider.lower():
+                return full
+        configured = models.providers.get(provider.lower())
+        if configured is not None and not configured.models:  # a provider without a model list serves any name
+            return requested
+    else:
+        matches = [full for full, known_name, _ in known if known_name == requested]
+        if len(matches) == 1:
+            return matches[0]
+    raise invalid(f"`llm_id` {requested} doesn't exist", param="model", ragflow_code=ARGUMENT, code="model_not_found")
+
+
+def question_for(tenant: str, assistant: Assistant, chat: ChatRequest) -> Question:
+    return Question(
+        tenant,
+        assistant.id,
+        config_of(assistant),
+        chat.question,
+        channel=CHANNEL,
+        history=chat.history,
+        sampling=chat.sampling,
+        metadata_condition=chat.metadata_condition,
+    )
+
+
+@post(RAGFLOW_PATHS, status_code=200)
+async def ragflow_chat_completions(
+    request: Request[Any, Any, Any],
+    chat_id: FromPath[str],
+    db: NamedDependency[AsyncSession],
+    tenant: NamedDependency[str],
+    runtime: NamedDependency[Runtime],
+) -> ASGIApp:
+    chat = parse_chat(await json_object(request))
+    assistant = await get_assistant(db, tenant, chat_id)
+    question = question_for(tenant, assistant, chat)
+    question.llm_id = model_override(runtime.models, chat.model, assistant, question.config)
+    await db.commit()  # an answer can take a minute: hand the connection back first
+    completion = Completion(f"chatcmpl-{assistant.id}", chat.model, int(time.time()))
+    return await respond(request, runtime, question, chat, completion)
+
+
+@post("/v1/chat/completions", status_code=200)
+async def chat_completions(
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    tenant: NamedDependency[str],
+    runtime: NamedDependency[Runtime],
+) -> ASGIApp:
+    """`model` names the assistant (its id or its name), as listed by `GET /v1/models`."""
+    chat = parse_chat(await json_object(request))
+    try:
+        assistant = await find_assistant(db, tenant, chat.model)
+    except NotFound as exc:
+        raise ApiError(404, exc.message, param="model", code="model_not_found") from None
+    question = question_for(tenant, assistant, chat)
+    await db.commit()
+    completion = Completion(f"chatcmpl-{uuid.uuid4().hex}", chat.model, int(time.time()))
+    return await respond(request, runtime, question, chat, completion)
+
+
+async def respond(
+    request: Request[Any, Any, Any], runtime: Runtime, question: Question, chat: ChatRequest, completion: Completion
+) -> ASGIApp:
+    if chat.stream:
+        return event_stream(stream_events(runtime, question, chat, completion))
+    answer: Answer | None = None
+    async for event in runtime.answerer().ask(question):  # an UpstreamError here becomes a 502
+        if isinstance(event, Answer):
+            answer = event
+    if answer is None:
+        raise RuntimeError("the answerer ended without an answer")
+    message: dict[str, Any] = {"role": "assistant", "content": answer.text}
+    if chat.reference:
+        message["reference"] = await formatted_reference(runtime, chat, answer)
+    body = {
+        "id": completion.id,
+        "object": "chat.completion",
+        "created": completion.created,
+        "model": completion.model,
+        "usage": usage_json(answer),
+        "choices": [{"message": message, "logprobs": None, "finish_reason": "stop", "index": 0}],
+    }
+    return as_asgi(request, Response(body, status_code=200))
+
+
+async def stream_events(
+    runtime: Runtime, question: Question, chat: ChatRequest, completion: Completion
+) -> AsyncIterator[bytes]:
+    answer: Answer | None = None
+    try:
+        async for event in runtime.answerer().ask(question):
+            if isinstance(event, Answer):
+                answer = event
+            elif event.text:
+                yield data_event(chunk_json(completion, {"content": event.text}))
+    except DomainError as exc:  # already recorded as a failed turn by the answerer
+        yield data_event(chunk_json(completion, {"content": f"**ERROR**: {exc.message}"}))
+    except Exception as exc:
+        log.exception("chat completion stream failed")
+        message = f"**ERROR**: Internal error ({type(exc).__name__}); see the server log"
+        yield data_event(chunk_json(completion, {"content": message}))
+    final: dict[str, Any] = {}
+    if answer is not None and chat.reference:
+        final = {"reference": await formatted_reference(runtime, chat, answer), "final_content": answer.text}
+    yield data_event(chunk_json(completion, final, "stop", usage_json(answer) if answer else None))
+    yield data_event("[DONE]")
+
+
+def chunk_json(
+    completion: Completion, delta: dict[str, Any], finish_reason: str | None = None, usage: dict[str, int] | None = None
+) -> dict[str, Any]:
+    base = {"content": None, "role": "assistant", "function_call": None, "tool_calls": None, "reasoning_content": None}
+    return {
+        "id": completion.id,
+        "choices": [{"delta": {**base, **delta}, "finish_reason": finish_reason, "index": 0, "logprobs": None}],
+        "created": completion.created,
+        "model": completion.model,
+        "object": "chat.completion.chunk",
+        "system_fingerprint": "",
+        "usage": usage,
+    }
+
+
+def usage_json(answer: Answer) -> dict[str, int]:
+    return {
+        "prompt_tokens": answer.prompt_tokens,
+        "completion_tokens": answer.completion_tokens,
+        "total_tokens": answer.prompt_tokens + answer.completion_tokens,
+    }
+
+
+async def formatted_reference(runtime: Runtime, chat: ChatRequest, answer: Answer) -> list[dict[str, Any]]:
+    metadata = None
+    if chat.reference_metadata.include:
+        async with runtime.sessions() as db:
+            metadata = await document_metadata(db, answer.reference, chat.reference_metadata.fields)
+    return reference_chunks(answer.reference, metadata)

@@ -1,0 +1,203 @@
+"""`POST /api/v1/chat/completions` and its alias `POST /api/v1/chats/{chat_id}/completions` (what ragflow-sdk calls).
+
+Streams `data:{json}` events: answer deltas (cumulative with `"legacy": true`), one `final` event with the
+reference, then `data:{"code": 0, "message": "", "data": true}`. Errors become a code-500 event before that.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.types import ASGIApp
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.api.ragflow.chat_views import DONE, completion_json, delta_event, error_event, final_event
+from service.api.ragflow.chats import owned_chat
+from service.api.ragflow.envelope import Rejected, ok_message
+from service.api.ragflow.schemas import json_body
+from service.api.sse import as_asgi, data_event, event_stream
+from service.db.models import Assistant, ChatSession
+from service.domain import conversations
+from service.domain.answering import Answer, Answerer, Delta, Question
+from service.domain.assistants import AssistantConfig, config_of
+from service.errors import DomainError, Invalid
+from service.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+SAMPLING = ("temperature", "top_p", "frequency_penalty", "presence_penalty", "max_tokens")
+
+
+@dataclass
+class Asked:
+    """What a completion body asks, validated."""
+
+    text: str
+    history: list[tuple[str, str]]  # the client's earlier turns (used with `pass_all_history_messages`)
+    stream: bool
+    legacy: bool
+
+
+def _flag(body: dict[str, Any], key: str, default: bool) -> bool:
+    value = body.get(key, default)
+    if isinstance(value, str):
+        return value.strip().lower() not in ("false", "0", "no", "")
+    return bool(value) if value is not None else default
+
+
+def conversation(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """`messages`, or `question` as one user message; system messages and leading assistant ones dropped."""
+    messages = body.get("messages")
+    if messages is None and isinstance(body.get("question"), str):
+        messages = [{"role": "user", "content": body["question"]}]
+    if not messages:
+        raise Invalid("required argument are missing: messages")
+    if not isinstance(messages, list) or not all(
+        isinstance(m, dict) and isinstance(m.get("content"), str) for m in messages
+    ):
+        raise Invalid("`messages` should be a list of {role, content} with string content")
+    kept: list[dict[str, Any]] = []
+    for message in messages:
+        if message.get("role") == "system" or (message.get("role") == "assistant" and not kept):
+            continue
+        kept.append(message)
+    if not kept or kept[-1].get("role") != "user":
+        raise Invalid("The last message must be from user.")
+    return kept
+
+
+def asked(body: dict[str, Any]) -> Asked:
+    messages = conversation(body)
+    history: list[tuple[str, str]] = []
+    for earlier, later in itertools.pairwise(messages[:-1]):
+        if earlier.get("role") == "user" and later.get("role") == "assistant":
+            history.append((earlier["content"], later["content"]))
+    return Asked(messages[-1]["content"], history, _flag(body, "stream", True), _flag(body, "legacy", False))
+
+
+async def chat_of(db: AsyncSession, tenant: str, body: dict[str, Any]) -> Assistant:
+    chat_id = body.get("chat_id")
+    if not chat_id and (body.get("session_id") or body.get("conversation_id")):
+        raise Rejected("`chat_id` is required when `session_id` is provided.")
+    if not isinstance(chat_id, str) or not chat_id:
+        raise Invalid("required argument are missing: chat_id")  # the chat-less mode is not served
+    return await owned_chat(db, tenant, chat_id)
+
+
+async def session_for(db: AsyncSession, tenant: str, assistant: Assistant, body: dict[str, Any]) -> ChatSession:
+    """The named session, or a new one (committed by the caller before answering)."""
+    session_id = body.get("session_id") or body.get("conversation_id")
+    if session_id:
+        return await conversations.get_session(db, assistant, str(session_id))
+    user_id = body["user_id"] if isinstance(body.get("user_id"), str) else tenant
+    return await conversations.create_session(db, assistant, "New session", user_id)
+
+
+def llm_override(runtime: Runtime, body: dict[str, Any]) -> str | None:
+    """A body's `llm_id`, checked before a session is made or anything is recorded (unknown → 102)."""
+    llm_id = body.get("llm_id") or None
+    if llm_id is not None:
+        runtime.models.resolve(str(llm_id))
+    return str(llm_id) if llm_id is not None else None
+
+
+def question_of(
+    tenant: str, config: AssistantConfig, session: ChatSession, body: dict[str, Any], ask: Asked, llm_id: str | None
+) -> Question:
+    documents = body.get("doc_ids") or []
+    documents = [d for d in documents.split(",") if d] if isinstance(documents, str) else list(documents)
+    return Question(
+        tenant,
+        session.assistant_id,
+        config,
+        ask.text,
+        channel="ragflow",
+        session_id=session.id,
+        history=ask.history if _flag(body, "pass_all_history_messages", False) else None,
+        llm_id=llm_id,
+        sampling={key: body[key] for key in SAMPLING if body.get(key) is not None},
+        document_ids=[str(d) for d in documents],
+        metadata_condition=metadata_condition(body),
+    )
+
+
+def metadata_condition(body: dict[str, Any]) -> dict[str, Any] | None:
+    condition = body.get("metadata_condition")
+    if condition is not None and not isinstance(condition, dict):
+        raise Invalid("metadata_condition must be an object.")
+    return condition
+
+
+async def ragflow_events(answerer: Answerer, question: Question, chat_id: str, legacy: bool) -> AsyncIterator[bytes]:
+    session_id = question.session_id or ""
+    text = ""
+    try:
+        async for event in answerer.ask(question):
+            if isinstance(event, Delta):
+                text += event.text
+                yield data_event(delta_event(text if legacy else event.text, question.message_id, session_id, chat_id))
+            else:
+                yield data_event(final_event(event, chat_id, legacy))
+    except DomainError as exc:
+        yield data_event(error_event(exc.message))
+    except Exception as exc:
+        log.exception("answer stream failed")
+        yield data_event(error_event(f"Internal error ({type(exc).__name__}); see the server log"))
+    yield data_event(DONE)
+
+
+async def answer_of(answerer: Answerer, question: Question) -> Answer:
+    """Drains the iterator (so the answering layer finishes normally) and keeps the final Answer."""
+    answer = None
+    async for event in answerer.ask(question):
+        if isinstance(event, Answer):
+            answer = event
+    assert answer is not None, "the answering layer ends every answer with an Answer"
+    return answer
+
+
+async def complete(
+    request: Request[Any, Any, Any], db: AsyncSession, tenant: str, runtime: Runtime, body: dict[str, Any]
+) -> ASGIApp:
+    ask = asked(body)
+    assistant = await chat_of(db, tenant, body)
+    config = config_of(assistant)  # an unpublished app cannot answer here: 102 before a session is made
+    llm_id = llm_override(runtime, body)
+    session = await session_for(db, tenant, assistant, body)
+    question = question_of(tenant, config, session, body, ask, llm_id)
+    # The answer is recorded in its own transaction (so a new session must exist by then), and an answer can
+    # take a minute: commit and hand the connection back first.
+    await db.commit()
+    if ask.stream:
+        return event_stream(ragflow_events(runtime.answerer(), question, assistant.id, ask.legacy))
+    answer = await answer_of(runtime.answerer(), question)
+    return as_asgi(request, ok_message(completion_json(answer, assistant.id)))
+
+
+@post("/chat/completions", status_code=200)
+async def chat_completions(
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    tenant: NamedDependency[str],
+    runtime: NamedDependency[Runtime],
+) -> ASGIApp:
+    return await complete(request, db, tenant, runtime, await json_body(request))
+
+
+@post("/chats/{chat_id:str}/completions", status_code=200)
+async def chat_completions_alias(
+    chat_id: FromPath[str],
+    request: Request[Any, Any, Any],
+    db: NamedDependency[AsyncSession],
+    tenant: NamedDependency[str],
+    runtime: NamedDependency[Runtime],
+) -> ASGIApp:
+    """Deprecated alias (ragflow-sdk's Session.ask): chat_id from the path, `question` for `messages`."""
+    return await complete(request, db, tenant, runtime, {**await json_body(request), "chat_id": chat_id})

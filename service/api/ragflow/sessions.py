@@ -1,0 +1,163 @@
+"""`/api/v1/chats/{chat_id}/sessions`: a chat's conversations, their messages and feedback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, delete, get, post, put, route
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.api.ragflow.chat_views import session_json
+from service.api.ragflow.chats import owned_chat
+from service.api.ragflow.envelope import Rejected, ok_message
+from service.api.ragflow.schemas import json_body, list_of_strings, orderby, page_args
+from service.db.models import Assistant, ChatSession
+from service.domain import conversations
+from service.errors import Invalid
+
+DEFAULT_NAME = "New session"
+
+
+def session_name(value: Any) -> str:
+    """RAGFlow answers a blank name with 102, not 101."""
+    try:
+        return conversations.session_name(value)
+    except Invalid as exc:
+        raise Rejected(exc.message) from None
+
+
+def check_name_only(body: dict[str, Any]) -> None:
+    if {"messages", "message", "reference"} & body.keys():
+        raise Rejected("`messages` cannot be changed")
+
+
+def session_query(request: Request[Any, Any, Any]) -> conversations.SessionQuery | None:
+    """None: RAGFlow answers `page_size=0` with an empty list."""
+    if request.query_params.get("page_size", "").strip() == "0":
+        return None
+    page, size = page_args(request)
+    order, desc = orderby(request, ("create_time", "update_time", "name"))
+    args = request.query_params
+    return conversations.SessionQuery(page, size, order, desc, args.get("id"), args.get("name"), args.get("user_id"))
+
+
+def delete_ids(body: dict[str, Any]) -> tuple[list[str], bool]:
+    ids = list(dict.fromkeys(list_of_strings(body, "ids")))
+    return ids, not ids and body.get("delete_all") is True
+
+
+async def render(db: AsyncSession, assistant: Assistant, sessions: list[ChatSession]) -> list[dict[str, Any]]:
+    grouped = await conversations.turns(db, [session.id for session in sessions])
+    return [session_json(session, assistant, grouped[session.id]) for session in sessions]
+
+
+class SessionController(Controller):
+    path = "/chats/{chat_id:str}/sessions"
+
+    @post("/", status_code=200)
+    async def create_session(
+        self,
+        chat_id: FromPath[str],
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        tenant: NamedDependency[str],
+    ) -> Response[Any]:
+        assistant = await owned_chat(db, tenant, chat_id)
+        body = await json_body(request, required=False)
+        user_id = body["user_id"] if isinstance(body.get("user_id"), str) else tenant
+        session = await conversations.create_session(
+            db, assistant, session_name(body.get("name", DEFAULT_NAME)), user_id
+        )
+        return ok_message((await render(db, assistant, [session]))[0])
+
+    @get("/")
+    async def list_sessions(
+        self,
+        chat_id: FromPath[str],
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        tenant: NamedDependency[str],
+    ) -> Response[Any]:
+        assistant = await owned_chat(db, tenant, chat_id)
+        spec = session_query(request)
+        if spec is None:
+            return ok_message([])
+        rows, _ = await conversations.list_sessions(db, assistant, spec)
+        return ok_message(await render(db, assistant, rows))
+
+    @get("/{session_id:str}")
+    async def get_session(
+        self,
+        chat_id: FromPath[str],
+        session_id: FromPath[str],
+        db: NamedDependency[AsyncSession],
+        tenant: NamedDependency[str],
+    ) -> Response[Any]:
+        assistant = await owned_chat(db, tenant, chat_id)
+        session = await conversations.get_session(db, assistant, session_id)
+        return ok_message({**(await render(db, assistant, [session]))[0], "avatar": assistant.icon})
+
+    @route("/{session_id:str}", http_method=["PATCH", "PUT"], status_code=200)  # PUT: deprecated alias
+    async def update_session(
+        self,
+        chat_id: FromPath[str],
+        session_id: FromPath[str],
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        tenant: NamedDependency[str],
+    ) -> Response[Any]:
+        assistant = await owned_chat(db, tenant, chat_id)
+        body = await json_body(request, required=False)
+        session = await conversations.get_session(db, assistant, session_id)
+        check_name_only(body)
+        if body.get("name") is not None:
+            session = await conversations.rename_session(db, session, session_name(body["name"]))
+        return ok_message((await render(db, assistant, [session]))[0])
+
+    @delete("/", status_code=200)
+    async def delete_sessions(
+        self,
+        chat_id: FromPath[str],
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        tenant: NamedDependency[str],
+    ) -> Response[Any]:
+        assistant = await owned_chat(db, tenant, chat_id)
+        ids, delete_all = delete_ids(await json_body(request, required=False))
+        if not ids and not delete_all:
+            return ok_message({})  # RAGFlow: nothing asked, nothing done
+        await conversations.delete_sessions(db, assistant, ids, delete_all)
+        return ok_message(True)
+
+    @delete("/{session_id:str}/messages/{message_id:str}", status_code=200)
+    async def delete_message(
+        self,
+        chat_id: FromPath[str],
+        session_id: FromPath[str],
+        message_id: FromPath[str],
+        db: NamedDependency[AsyncSession],
+        tenant: NamedDependency[str],
+    ) -> Response[Any]:
+        """Hides the question and its answer (one recorded turn); the LLMOps history keeps it."""
+        assistant = await owned_chat(db, tenant, chat_id)
+        session = await conversations.get_session(db, assistant, session_id)
+        await conversations.delete_message(db, session, message_id)
+        return ok_message((await render(db, assistant, [session]))[0])
+
+    @put("/{session_id:str}/messages/{message_id:str}/feedback", status_code=200)
+    async def set_feedback(
+        self,
+        chat_id: FromPath[str],
+        session_id: FromPath[str],
+        message_id: FromPath[str],
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        tenant: NamedDependency[str],
+    ) -> Response[Any]:
+        assistant = await owned_chat(db, tenant, chat_id)
+        body = await json_body(request)
+        session = await conversations.get_session(db, assistant, session_id)
+        await conversations.set_feedback(db, session, message_id, body.get("thumbup"), body.get("feedback"))
+        return ok_message((await render(db, assistant, [session]))[0])

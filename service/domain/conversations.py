@@ -1,0 +1,179 @@
+"""Sessions (RAGFlow sessions, OpsBee threads, apps conversations) and the messages recorded in them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.db.models import Assistant, ChatSession, Message, utcnow
+from service.errors import Invalid, NotFound
+
+
+@dataclass
+class SessionQuery:
+    page: int = 1
+    page_size: int = 30
+    orderby: str = "create_time"
+    desc: bool = True
+    id: str | None = None
+    name: str | None = None
+    user_id: str | None = None
+
+
+@dataclass
+class Record:
+    """Everything known about one answered (or failed, or abandoned) question."""
+
+    tenant_id: str
+    assistant_id: str
+    session_id: str | None
+    channel: str
+    input: str
+    output: str = ""
+    reference: dict[str, Any] = field(default_factory=dict)
+    model: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_ms: float = 0.0
+    first_token_ms: float | None = None
+    status: str = "ok"
+    error: str = ""
+    id: str | None = None
+
+
+def session_name(name: Any) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise Invalid("`name` can not be empty.")
+    return name.strip()[:255]
+
+
+async def create_session(db: AsyncSession, assistant: Assistant, name: str, user_id: str = "") -> ChatSession:
+    session = ChatSession(tenant_id=assistant.tenant_id, assistant_id=assistant.id, name=name, user_id=user_id)
+    db.add(session)
+    await db.flush()
+    await db.refresh(session)
+    return session
+
+
+async def get_session(db: AsyncSession, assistant: Assistant, session_id: str) -> ChatSession:
+    session = await db.scalar(
+        select(ChatSession).where(ChatSession.id == session_id, ChatSession.assistant_id == assistant.id)
+    )
+    if session is None:
+        raise NotFound("Session not found!")
+    return session
+
+
+async def rename_session(db: AsyncSession, session: ChatSession, name: Any) -> ChatSession:
+    session.name = session_name(name)
+    await db.flush()
+    await db.refresh(session)
+    return session
+
+
+def _filtered(query: Select[Any], assistant: Assistant, spec: SessionQuery) -> Select[Any]:
+    query = query.where(ChatSession.assistant_id == assistant.id)
+    for column, value in (
+        (ChatSession.id, spec.id),
+        (ChatSession.name, spec.name),
+        (ChatSession.user_id, spec.user_id),
+    ):
+        if value:
+            query = query.where(column == value)
+    return query
+
+
+async def list_sessions(db: AsyncSession, assistant: Assistant, spec: SessionQuery) -> tuple[list[ChatSession], int]:
+    total = await db.scalar(_filtered(select(func.count()).select_from(ChatSession), assistant, spec)) or 0
+    column = {"update_time": ChatSession.updated_at, "name": ChatSession.name}.get(spec.orderby, ChatSession.created_at)
+    query = _filtered(select(ChatSession), assistant, spec).order_by(
+        column.desc() if spec.desc else column.asc(), ChatSession.id
+    )
+    rows = await db.scalars(query.offset((spec.page - 1) * spec.page_size).limit(spec.page_size))
+    return list(rows), int(total)
+
+
+async def delete_sessions(db: AsyncSession, assistant: Assistant, ids: list[str] | None, delete_all: bool) -> int:
+    query = delete(ChatSession).where(ChatSession.assistant_id == assistant.id)
+    if not delete_all:
+        ids = ids or []
+        owned = set(
+            await db.scalars(
+                select(ChatSession.id).where(ChatSession.assistant_id == assistant.id, ChatSession.id.in_(ids))
+            )
+        )
+        for session_id in ids:
+            if session_id not in owned:
+                raise NotFound(f"The chat doesn't own the session {session_id}")
+        query = query.where(ChatSession.id.in_(ids))
+    return len((await db.execute(query.returning(ChatSession.id))).all())
+
+
+async def turns(db: AsyncSession, session_ids: list[str]) -> dict[str, list[Message]]:
+    """Each session's visible messages, oldest first."""
+    if not session_ids:
+        return {}
+    rows = await db.scalars(
+        select(Message)
+        .where(Message.session_id.in_(session_ids), Message.deleted_at.is_(None))
+        .order_by(Message.created_at, Message.id)
+    )
+    grouped: dict[str, list[Message]] = {session_id: [] for session_id in session_ids}
+    for message in rows:
+        grouped[str(message.session_id)].append(message)
+    return grouped
+
+
+async def recent_turns(db: AsyncSession, session_id: str, rounds: int) -> list[tuple[str, str]]:
+    """The last `rounds` answered turns (question, answer), oldest first: what the next prompt repeats."""
+    if rounds <= 0:
+        return []
+    rows = await db.execute(
+        select(Message.input, Message.output)
+        .where(Message.session_id == session_id, Message.deleted_at.is_(None), Message.status == "ok")
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(rounds)
+    )
+    return [(question, answer) for question, answer in reversed(rows.all())]
+
+
+async def get_message(db: AsyncSession, session: ChatSession, message_id: str) -> Message:
+    message = await db.scalar(
+        select(Message).where(Message.id == message_id, Message.session_id == session.id, Message.deleted_at.is_(None))
+    )
+    if message is None:
+        raise NotFound(f"Message {message_id} not found in this session.")
+    return message
+
+
+async def delete_message(db: AsyncSession, session: ChatSession, message_id: str) -> None:
+    """Soft delete: the LLMOps history keeps what happened; the session stops showing (and repeating) it."""
+    message = await get_message(db, session, message_id)
+    message.deleted_at = utcnow()
+
+
+async def set_feedback(
+    db: AsyncSession, session: ChatSession, message_id: str, thumbup: Any, feedback: Any = None
+) -> Message:
+    if not isinstance(thumbup, bool):
+        raise Invalid("`thumbup` must be a boolean")
+    if feedback is not None and not isinstance(feedback, str):
+        raise Invalid("`feedback` must be a string")
+    message = await get_message(db, session, message_id)
+    message.thumbup, message.feedback = thumbup, feedback or ""
+    return message
+
+
+async def record(db: AsyncSession, entry: Record) -> Message:
+    values = {key: value for key, value in entry.__dict__.items() if value is not None}
+    message = Message(**values)
+    db.add(message)
+    if entry.session_id:  # a session's update time is its last activity
+        session = await db.get(ChatSession, entry.session_id)
+        if session is not None:
+            session.updated_at = utcnow()
+    await db.flush()
+    return message

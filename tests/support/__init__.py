@@ -1,0 +1,1 @@
+"""Test helpers shared by several suites (fake upstream servers, fixtures)."""
