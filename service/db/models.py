@@ -81,6 +81,9 @@ class Dataset(Timestamped, Base):
     pagerank: Mapped[int] = mapped_column(Integer, default=0)
     similarity_threshold: Mapped[float] = mapped_column(Float, default=0.2)
     vector_similarity_weight: Mapped[float] = mapped_column(Float, default=0.3)
+    # Kept as given and returned (RAGFlow's `ext` and `auto_metadata_config`); nothing here acts on them yet.
+    ext: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    auto_metadata_config: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     __table_args__ = (Index("ix_datasets_tenant_lower_name", "tenant_id", func.lower(name), unique=True),)
 
 

@@ -101,6 +101,8 @@ async def create_dataset(db: AsyncSession, tenant_id: str, fields: dict[str, Any
         chunk_method=chunk_method,
         parser_config=merged_parser_config(chunk_method, fields.get("parser_config")),
         pagerank=fields.get("pagerank") or 0,
+        ext=fields.get("ext") or {},
+        auto_metadata_config=fields.get("auto_metadata_config"),
     )
     db.add(dataset)
     await db.flush()

@@ -44,6 +44,8 @@ class DatasetCreate(Strict):
     chunk_method: ChunkMethod | None = None
     parser_config: dict[str, Any] | None = None
     pagerank: int = Field(default=0, ge=0, le=100)
+    auto_metadata_config: dict[str, Any] | None = None
+    ext: dict[str, Any] | None = None
 
     @field_validator("embedding_model")
     @classmethod

@@ -50,6 +50,9 @@ def dataset_json(dataset: Dataset, stats: DatasetStats, with_parsing: bool = Fal
         "created_by": dataset.tenant_id,
         **times(dataset),
     }
+    for key in ("ext", "auto_metadata_config"):  # returned only when given, so RAGFlow's key set stays exact
+        if getattr(dataset, key):
+            body[key] = getattr(dataset, key)
     if with_parsing:
         for state in ("UNSTART", "RUNNING", "CANCEL", "DONE", "FAIL"):
             body[f"{state.lower()}_count"] = stats.by_run.get(state, 0)

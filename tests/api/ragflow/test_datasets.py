@@ -14,6 +14,16 @@ async def test_create_returns_ragflow_fields(client: Client, caller: Caller) -> 
     assert isinstance(data["create_time"], int) and data["create_date"].endswith("GMT")
 
 
+async def test_ext_and_auto_metadata_config_are_kept_and_type_checked(client: Client, caller: Caller) -> None:
+    config = {"enabled": True, "fields": [{"name": "author", "type": "string"}]}
+    created = await new_dataset(client, caller, "Tagged", ext={"team": "ops"}, auto_metadata_config=config)
+    [listed] = (await call(client, caller, "GET", "/datasets", params={"id": created["id"]}))["data"]
+    assert (listed["ext"], listed["auto_metadata_config"]) == ({"team": "ops"}, config)
+    assert "ext" not in await new_dataset(client, caller, "Plain")  # absent unless given, as RAGFlow answers
+    bad = await call(client, caller, "POST", "/datasets", json={"name": "x", "ext": "team=ops"})
+    assert bad["code"] == 101 and "ext" in bad["message"]
+
+
 async def test_duplicate_name_is_renamed_case_insensitively(client: Client, caller: Caller) -> None:
     first = await new_dataset(client, caller, "Notes")
     second = await new_dataset(client, caller, "notes")
