@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, text, update
+from sqlalchemy import Select, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Chunk, Document
@@ -33,7 +33,7 @@ def _filtered(query: Select[Any], document: Document, spec: ChunkQuery) -> Selec
         query = query.where(Chunk.available == spec.available)
     if spec.keywords:
         tsquery = func.plainto_tsquery(TS_CONFIG, index_text(spec.keywords))
-        query = query.where(Chunk.tsv.op("@@")(tsquery) | Chunk.content.ilike(f"%{spec.keywords}%"))
+        query = query.where(or_(Chunk.tsv.op("@@")(tsquery), Chunk.content.ilike(f"%{spec.keywords}%")))
     return query
 
 

@@ -165,6 +165,19 @@ def delete_ids(body: dict[str, Any]) -> tuple[list[str], bool]:
     return ids, not ids and body.get("delete_all") is True
 
 
+async def update_chat(
+    db: AsyncSession, tenant: str, chat_id: str, body: dict[str, Any], runtime: Runtime, deep: bool
+) -> Response[Any]:
+    """PUT (deep=False: given objects replace the stored ones) and PATCH (deep=True: deep-merged)."""
+    assistant = await owned_chat(db, tenant, chat_id)
+    changes, info = chat_fields(body)
+    check_models(runtime, changes)
+    if not deep and "prompt_config" in changes:
+        changes["prompt_config"] = with_prompt_defaults(changes["prompt_config"])
+    assistant = await assistants.update_assistant(db, assistant, changes, info, deep=deep)
+    return ok_message((await render(db, [assistant]))[0])
+
+
 class ChatController(Controller):
     path = "/chats"
 
@@ -208,13 +221,7 @@ class ChatController(Controller):
         runtime: NamedDependency[Runtime],
     ) -> Response[Any]:
         """Given fields replace the stored ones; a given prompt_config is completed with the defaults."""
-        assistant = await owned_chat(db, tenant, chat_id)
-        changes, info = chat_fields(await json_body(request, required=False))
-        check_models(runtime, changes)
-        if "prompt_config" in changes:
-            changes["prompt_config"] = with_prompt_defaults(changes["prompt_config"])
-        assistant = await assistants.update_assistant(db, assistant, changes, info, deep=False)
-        return ok_message((await render(db, [assistant]))[0])
+        return await update_chat(db, tenant, chat_id, await json_body(request, required=False), runtime, deep=False)
 
     @patch("/{chat_id:str}", status_code=200)
     async def patch_chat(
@@ -226,11 +233,7 @@ class ChatController(Controller):
         runtime: NamedDependency[Runtime],
     ) -> Response[Any]:
         """Given fields replace the stored ones, except llm_setting and prompt_config: deep-merged."""
-        assistant = await owned_chat(db, tenant, chat_id)
-        changes, info = chat_fields(await json_body(request, required=False))
-        check_models(runtime, changes)
-        assistant = await assistants.update_assistant(db, assistant, changes, info)
-        return ok_message((await render(db, [assistant]))[0])
+        return await update_chat(db, tenant, chat_id, await json_body(request, required=False), runtime, deep=True)
 
     @delete("/{chat_id:str}", status_code=200)
     async def delete_chat(
