@@ -19,7 +19,8 @@ $(BIN)/nectar: pyproject.toml
 	$(BIN)/pip install --quiet $(FIND_LINKS) -e '.[dev]'
 	touch $(BIN)/nectar
 
-clients: $(CLIENTS)/ragflow-sdk-0.27.3/bin/python $(CLIENTS)/ragflow-sdk-0.22.1/bin/python
+clients: $(CLIENTS)/ragflow-sdk-0.27.3/bin/python $(CLIENTS)/ragflow-sdk-0.22.1/bin/python \
+	$(CLIENTS)/abeja-sdk-2.3.6/bin/python
 
 $(CLIENTS)/ragflow-sdk-0.27.3/bin/python:  # 0.27 needs Python >= 3.13
 	$(PY313) -m venv $(CLIENTS)/ragflow-sdk-0.27.3
@@ -28,6 +29,10 @@ $(CLIENTS)/ragflow-sdk-0.27.3/bin/python:  # 0.27 needs Python >= 3.13
 $(CLIENTS)/ragflow-sdk-0.22.1/bin/python:  # the newest release that installs on Python 3.11
 	$(PYTHON) -m venv $(CLIENTS)/ragflow-sdk-0.22.1
 	$(CLIENTS)/ragflow-sdk-0.22.1/bin/pip install --quiet ragflow-sdk==0.22.1
+
+$(CLIENTS)/abeja-sdk-2.3.6/bin/python:  # the OpsBee LLM clients (abeja.opsbeellm)
+	$(PYTHON) -m venv $(CLIENTS)/abeja-sdk-2.3.6
+	$(CLIENTS)/abeja-sdk-2.3.6/bin/pip install --quiet abeja-sdk==2.3.6
 
 test: install clients
 	$(BIN)/pytest -q

@@ -10,7 +10,7 @@ from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 
-from service.api import openai, ragflow
+from service.api import apps, openai, opsbee, ragflow
 from service.api.ragflow.envelope import http_error
 from service.api.system import healthz
 from service.deps import DEPENDENCIES
@@ -22,6 +22,10 @@ def _app_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Resp
     """Errors raised before routing (unknown path, wrong method): in the shape of the family the path belongs to."""
     if openai.is_openai_path(request.url.path):
         return openai.http_error(request, exc)
+    if opsbee.is_opsbee_path(request.url.path):
+        return opsbee.http_error(request, exc)
+    if apps.is_apps_path(request.url.path):
+        return apps.http_error(request, exc)
     return http_error(request, exc)
 
 
@@ -41,7 +45,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             await app.state.runtime.close()
 
     return Litestar(
-        route_handlers=[ragflow.router, openai.router, healthz],
+        route_handlers=[ragflow.router, openai.router, opsbee.router, apps.router, healthz],
         dependencies=DEPENDENCIES,
         exception_handlers={HTTPException: _app_http_error},
         lifespan=[lifespan],

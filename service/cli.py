@@ -35,7 +35,9 @@ async def _serve(settings: Settings) -> None:
             log_level=settings.log_level.lower(),
             lifespan="on",
         )
-        print(f"Nectar API on http://{settings.host}:{settings.port}/api/v1 (Ctrl-C stops)", flush=True)
+        base = f"http://{settings.host}:{settings.port}"
+        print(f"Nectar API on {base}/api/v1 (Ctrl-C stops)", flush=True)
+        print(f"OpsBee LLM API on {base}/opsbee-llm/organizations/{tenant.id} (`me` works too)", flush=True)
         await uvicorn.Server(config).serve()
     finally:
         await runtime.close()
@@ -81,7 +83,7 @@ async def _apikey_create(settings: Settings) -> None:
             tenant, _ = await ensure_default_tenant(db, None)
             key = await add_api_key(db, tenant.id)
             await db.commit()
-        print(f"Organization (tenant) id: {tenant.id}")
+        print(f"Organization (tenant) id: {tenant.id} (OpsBee's organization_id; `me` works too)")
         print(key)
     finally:
         await runtime.close()

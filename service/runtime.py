@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from service.db.embedded import EmbeddedPostgres
 from service.db.engine import check_pgvector, make_engine, make_sessions, upgrade
 from service.domain.answering import Answerer
+from service.domain.memory import MEMORY_JOB, MemoryJob
 from service.ingest.run import Ingest
 from service.providers.embedding import SentenceTransformerEmbedder, load_embedder
 from service.providers.llm import ModelRegistry
 from service.settings import Settings
-from workers.queue import INGEST, Worker
+from workers.queue import INGEST, JobHandler, Worker
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,8 @@ class Runtime:
         return Ingest(self.sessions, self.embedder)
 
     async def start_worker(self) -> None:
-        self.worker = Worker(self.database_url, {INGEST: self.ingest()}, self.settings.worker_concurrency)
+        handlers: dict[str, JobHandler] = {INGEST: self.ingest(), MEMORY_JOB: MemoryJob(self.sessions, self.models)}
+        self.worker = Worker(self.database_url, handlers, self.settings.worker_concurrency)
         self._worker_task = asyncio.create_task(self.worker.run(), name="nectar-worker")
         await asyncio.wait(
             [asyncio.create_task(self.worker.started.wait()), self._worker_task],

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -166,6 +167,8 @@ class Assistant(Timestamped, Base):
     kind: Mapped[str] = mapped_column(String(8), default="chat")  # chat | qa (an OpsBee deployment type)
     published_config: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     draft_config: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # The apps face's debug conversation (made on first use; no foreign key: a deleted session is made anew).
+    debug_session_id: Mapped[str | None] = mapped_column(String(32))
     __table_args__ = (Index("ix_assistants_tenant_created", "tenant_id", "created_at"),)
 
 
@@ -179,6 +182,7 @@ class ChatSession(Timestamped, Base):
     name: Mapped[str] = mapped_column(String(255))
     user_id: Mapped[str] = mapped_column(String(255), default="")
     summary: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
     __table_args__ = (Index("ix_chat_sessions_assistant_created", "assistant_id", "created_at"),)
 
 
@@ -210,4 +214,94 @@ class Message(Timestamped, Base):
     __table_args__ = (
         Index("ix_messages_session_created", "session_id", "created_at"),
         Index("ix_messages_assistant_created", "assistant_id", "created_at"),
+        # OpsBee lists a deployment's visible histories newest-updated first (its default sort); partial, so a
+        # deployment's count is an index-only scan and soft-deleted rows are never visited.
+        Index(
+            "ix_messages_assistant_updated", "assistant_id", "updated_at", postgresql_where=text("deleted_at IS NULL")
+        ),
     )
+
+
+class Tag(Timestamped, Base):
+    """An OpsBee history tag: per tenant, a unique name and a colour from a fixed palette."""
+
+    __tablename__ = "tags"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")
+    color: Mapped[str] = mapped_column(String(16), default="grey")
+    __table_args__ = (Index("ix_tags_tenant_name", "tenant_id", "name", unique=True),)
+
+
+class MessageTag(Base):
+    """A tag on a message (an OpsBee history); the tag_id index answers `tag_id:` / `tag_name:` searches."""
+
+    __tablename__ = "message_tags"
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
+    tag_id: Mapped[str] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    __table_args__ = (Index("ix_message_tags_tag_id", "tag_id"),)
+
+
+class MessageMetadata(Timestamped, Base):
+    """One key/value of a message's OpsBee metadata (≤ 20 per message, key and value ≤ 65,535 bytes).
+
+    Keys and values may exceed a B-tree entry (~2.7 kB), so they are indexed by their md5: a search compares
+    `md5(column) = md5(:value) AND column = :value`, which uses the index and stays exact.
+    """
+
+    __tablename__ = "message_metadata"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(Text)
+    value: Mapped[str] = mapped_column(Text)
+    __table_args__ = (
+        Index("ix_message_metadata_message_id", "message_id"),
+        Index("ix_message_metadata_tenant_key", "tenant_id", func.md5(key)),
+        Index("ix_message_metadata_tenant_value", "tenant_id", func.md5(value)),
+    )
+
+
+class EvalDataset(Timestamped, Base):
+    """An OpsBee "dataset": a curated evaluation set (type qa or llm). Not a knowledge base."""
+
+    __tablename__ = "eval_datasets"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    type: Mapped[str] = mapped_column(String(8))
+    description: Mapped[str] = mapped_column(Text, default="")
+    __table_args__ = (Index("ix_eval_datasets_tenant_created", "tenant_id", "created_at"),)
+
+
+class EvalItem(Timestamped, Base):
+    """One example: `inputs`/`outputs`/`metadata` are lists of one-key objects, `tags` a list of names.
+
+    `source_message_id` keeps the history an item was made from (no foreign key: the item outlives it).
+    """
+
+    __tablename__ = "eval_items"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("eval_datasets.id", ondelete="CASCADE"))
+    inputs: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    outputs: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    tags: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    metadata_: Mapped[list[dict[str, Any]]] = mapped_column("metadata", JSONB, default=list)
+    source_message_id: Mapped[str | None] = mapped_column(String(32))
+    __table_args__ = (Index("ix_eval_items_dataset_created", "dataset_id", "created_at"),)
+
+
+class PublishedConfig(Base):
+    """An app's publish history: each publish appends the config it made live, numbered 1, 2, … per app."""
+
+    __tablename__ = "published_configs"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    assistant_id: Mapped[str] = mapped_column(ForeignKey("assistants.id", ondelete="CASCADE"))
+    config: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    __table_args__ = (Index("ix_published_configs_assistant_version", "assistant_id", "version", unique=True),)

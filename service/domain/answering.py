@@ -16,13 +16,15 @@ import anyio
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.db.models import Dataset, new_id
+from service.db.models import ChatSession, Dataset, new_id
 from service.domain import conversations, retrieval
 from service.domain.assistants import AssistantConfig
+from service.domain.memory import MEMORY_JOB
 from service.domain.prompts import build_messages, system_prompt
 from service.errors import DomainError
 from service.providers.base import Embedder, Generation, Passage, Usage
 from service.providers.llm import ModelRegistry
+from workers.queue import enqueue
 
 
 @dataclass
@@ -34,7 +36,6 @@ class Question:
     channel: str  # the face asking: ragflow | openai | apps | opsbee
     session_id: str | None = None
     history: list[tuple[str, str]] | None = None  # the client's own; None: the session's recorded turns
-    summary: str = ""  # long-term memory of the session
     llm_id: str | None = None  # overrides the assistant's model
     sampling: dict[str, Any] = field(default_factory=dict)  # overrides of llm_setting
     document_ids: list[str] = field(default_factory=list)
@@ -69,6 +70,7 @@ class _Context:
     hits: list[retrieval.Hit]
     doc_aggs: list[tuple[str, str, int]]
     history: list[tuple[str, str]]
+    summary: str  # the session's long-term memory, when the assistant keeps one
 
     def reference(self) -> dict[str, Any]:
         return {
@@ -123,7 +125,7 @@ class Answerer:
         context = await self._context(question)
         entry.reference = context.reference()
         prompt = system_prompt(config.prompt_config, context.passages(), {})
-        messages = build_messages(prompt, context.history, question.text, question.summary)
+        messages = build_messages(prompt, context.history, question.text, context.summary)
         llm_id = question.llm_id or config.llm_id
         entry.model = llm_id
         usage: Usage | None = None
@@ -147,7 +149,7 @@ class Answerer:
                 yield Delta(piece)
         entry.prompt_tokens = usage.prompt_tokens if usage else sum(self.count_tokens(m["content"]) for m in messages)
         entry.completion_tokens = usage.completion_tokens if usage else self.count_tokens(entry.output)
-        message_id = await self._record(entry, started)
+        message_id = await self._record(entry, started, remember=_remembers(question))
         yield Answer(
             message_id, entry.session_id, entry.output, entry.reference, llm_id, prompt,
             entry.prompt_tokens, entry.completion_tokens, time.time(),
@@ -167,7 +169,12 @@ class Answerer:
             else:
                 history = history[-config.dialog_round :] if config.dialog_round else []
             result = await self._retrieve(db, question)
-        return _Context(result.hits if result else [], result.doc_aggs if result else [], history)
+            summary = ""
+            if _remembers(question):
+                summary = (
+                    await db.scalar(select(ChatSession.summary).where(ChatSession.id == question.session_id)) or ""
+                )
+        return _Context(result.hits if result else [], result.doc_aggs if result else [], history, summary)
 
     async def _retrieve(self, db: AsyncSession, question: Question) -> retrieval.RetrievalResult | None:
         config = question.config
@@ -194,11 +201,20 @@ class Answerer:
         )
         return await retrieval.retrieve(db, self.embedder_for(model), model, query)
 
-    async def _record(self, entry: conversations.Record, started: float) -> str:
-        """Written even while the caller is being cancelled: a shielded scope lets the insert finish."""
+    async def _record(self, entry: conversations.Record, started: float, remember: bool = False) -> str:
+        """Written even while the caller is being cancelled: a shielded scope lets the insert finish.
+
+        `remember`: the session's summary is updated by a queued job, committed with the message.
+        """
         entry.latency_ms = (time.perf_counter() - started) * 1000
         with anyio.CancelScope(shield=True):
             async with self.sessions() as db:
                 message = await conversations.record(db, entry)
+                if remember:
+                    await enqueue(db, MEMORY_JOB, [{"message_id": message.id}])
                 await db.commit()
         return message.id
+
+
+def _remembers(question: Question) -> bool:
+    return question.config.memory_mode == "long_term_memory" and question.session_id is not None

@@ -291,3 +291,14 @@ async def message_counts(db: AsyncSession, assistant_ids: list[str]) -> dict[str
         .group_by(Message.assistant_id)
     )
     return {assistant_id: count for assistant_id, count in await db.execute(query)}
+
+
+async def update_info(db: AsyncSession, assistant: Assistant, info: dict[str, Any]) -> Assistant:
+    """Name, icon or description only (OpsBee's PATCH): the config, published or draft, stays as it is."""
+    for key, value in info.items():
+        if key == "name":
+            value = await _check_name(db, assistant.tenant_id, value, exclude_id=assistant.id)
+        setattr(assistant, key, value)
+    await db.flush()
+    await db.refresh(assistant)
+    return assistant

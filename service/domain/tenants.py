@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 import time
@@ -66,6 +67,22 @@ def parse_authorization(header: str | None) -> str:
         raise Unauthenticated("`Authorization` can't be empty")
     parts = header.strip().split(None, 1)
     return parts[1].strip() if len(parts) == 2 and parts[0].lower() == "bearer" else parts[0]
+
+
+def parse_credentials(header: str | None) -> str:
+    """OpsBee's clients: `Bearer <key>`, or `Basic base64("user-<id>:<key>")` whose password is the API key
+    (split on the first `:`; the user id is informational)."""
+    scheme, _, credentials = (header or "").strip().partition(" ")
+    if scheme.lower() != "basic":
+        return parse_authorization(header)
+    try:
+        decoded = base64.b64decode(credentials.strip(), validate=True).decode()
+    except ValueError:
+        raise Unauthenticated("malformed Basic credentials") from None
+    _, colon, password = decoded.partition(":")
+    if not colon or not password:
+        raise Unauthenticated("Basic credentials need `user:api_key`")
+    return password
 
 
 async def authenticate(db: AsyncSession, key: str) -> str:

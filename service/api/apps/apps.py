@@ -1,0 +1,118 @@
+"""`/apps`: create, read, draft config, publish / cancel / history, the debug conversation's long-term memory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.api.apps.envelope import ok
+from service.api.apps.schemas import MAX_HISTORY_PAGE, config_changes, json_body, new_app, page_of
+from service.api.apps.views import app_json, history_json, paginated
+from service.db.models import Assistant
+from service.domain import apps
+from service.domain.apps import InvalidField
+from service.errors import Unsupported
+from service.runtime import Runtime
+
+
+def check_model(runtime: Runtime, llm_id: str | None) -> None:
+    if llm_id is None:
+        return
+    try:
+        runtime.models.resolve(llm_id)
+    except Unsupported:
+        raise InvalidField("model_config.llm_id", f"`model_config.llm_id` {llm_id} is not a known model") from None
+
+
+async def render(db: AsyncSession, app: Assistant) -> dict[str, Any]:
+    return app_json(app, await apps.latest_published(db, app))
+
+
+class AppController(Controller):
+    path = "/"
+
+    @post("/", status_code=200)
+    async def create_app(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        tenant: NamedDependency[str],
+        runtime: NamedDependency[Runtime],
+    ) -> Response[Any]:
+        """Extension of the seed: a new app has a draft only (debug answers; other faces once published)."""
+        spec = new_app(await json_body(request), runtime.settings.default_llm)
+        check_model(runtime, spec.config.llm_id)
+        app = await apps.create_app(db, tenant, spec.name, spec.config, **spec.info)
+        return ok(await render(db, app), "创建AI应用成功")
+
+    @get("/{app_id:str}")
+    async def get_app(
+        self, app_id: FromPath[str], db: NamedDependency[AsyncSession], tenant: NamedDependency[str]
+    ) -> Response[Any]:
+        app = await apps.get_app(db, tenant, app_id)
+        return ok(await render(db, app))
+
+    @post(["/{app_id:str}/config", "/{app_id:str}/draft-app-config"], status_code=200)
+    async def update_config(
+        self,
+        app_id: FromPath[str],
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        tenant: NamedDependency[str],
+        runtime: NamedDependency[Runtime],
+    ) -> Response[Any]:
+        app = await apps.get_app(db, tenant, app_id)
+        changes = config_changes(await json_body(request))
+        check_model(runtime, changes.llm_id)
+        await apps.update_draft(db, app, changes)
+        return ok(message="更新AI应用配置成功")
+
+    @post("/{app_id:str}/publish", status_code=200)
+    async def publish(
+        self, app_id: FromPath[str], db: NamedDependency[AsyncSession], tenant: NamedDependency[str]
+    ) -> Response[Any]:
+        entry = await apps.publish(db, await apps.get_app(db, tenant, app_id))
+        return ok({"id": entry.id, "version": entry.version}, "发布应用配置成功")
+
+    @post("/{app_id:str}/cancel-publish", status_code=200)
+    async def cancel_publish(
+        self, app_id: FromPath[str], db: NamedDependency[AsyncSession], tenant: NamedDependency[str]
+    ) -> Response[Any]:
+        await apps.cancel_publish(db, await apps.get_app(db, tenant, app_id))
+        return ok(message="取消发布应用配置成功")
+
+    @get(["/{app_id:str}/published-config-histories", "/{app_id:str}/publish-histories"])
+    async def histories(
+        self,
+        app_id: FromPath[str],
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        tenant: NamedDependency[str],
+    ) -> Response[Any]:
+        app = await apps.get_app(db, tenant, app_id)
+        page = page_of(request, MAX_HISTORY_PAGE)
+        rows, total = await apps.publish_history(db, app, page)
+        return ok(paginated([history_json(row) for row in rows], total, page))
+
+    @get(["/{app_id:str}/long-term-memory", "/{app_id:str}/summary"])
+    async def read_memory(
+        self, app_id: FromPath[str], db: NamedDependency[AsyncSession], tenant: NamedDependency[str]
+    ) -> Response[Any]:
+        summary = await apps.read_summary(db, await apps.get_app(db, tenant, app_id))
+        return ok({"summary": summary})
+
+    @post(["/{app_id:str}/long-term-memory", "/{app_id:str}/summary"], status_code=200)
+    async def write_memory(
+        self,
+        app_id: FromPath[str],
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        tenant: NamedDependency[str],
+    ) -> Response[Any]:
+        app = await apps.get_app(db, tenant, app_id)
+        await apps.write_summary(db, app, (await json_body(request)).get("summary"))
+        return ok(message="更新AI应用长记忆成功")

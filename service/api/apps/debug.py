@@ -1,0 +1,111 @@
+"""The debug chat: `POST /apps/{id}/debug`, `GET /apps/{id}/messages`, `POST /apps/{id}/messages/{mid}/delete`.
+
+`POST /apps/{id}/debug {"query", "stream"?: bool}` answers with the draft config (the published one when there
+is no draft) in the app's debug conversation. Blocking (default): the message record in the envelope.
+`"stream": true`: server-sent events, one `data:{json}` frame each —
+
+- `{"event": "agent_message", "id", "conversation_id", "answer": <delta>}` per piece of the answer
+  (concatenate the `answer`s of one `id`);
+- then `{"event": "message_end", <the message record, as the blocking reply's data>}`;
+- or, when answering fails, `{"event": "error", "id", "conversation_id", "message"}` instead of `message_end`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.types import ASGIApp
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.api.apps.envelope import ok
+from service.api.apps.schemas import MAX_MESSAGES_PAGE, flag, json_body, page_of
+from service.api.apps.views import message_json, paginated
+from service.api.sse import as_asgi, data_event, event_stream
+from service.domain import apps
+from service.domain.answering import Answer, Delta, Question
+from service.errors import DomainError
+from service.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+async def record_of(runtime: Runtime, message_id: str) -> dict[str, Any]:
+    async with runtime.sessions() as db:
+        return message_json(await apps.recorded(db, message_id))
+
+
+async def answer_of(runtime: Runtime, question: Question) -> Answer:
+    """Drains the answer (so the answering layer finishes normally) and keeps the final Answer."""
+    answer = None
+    async for event in runtime.answerer().ask(question):
+        if isinstance(event, Answer):
+            answer = event
+    assert answer is not None, "the answering layer ends every answer with an Answer"
+    return answer
+
+
+async def debug_events(runtime: Runtime, question: Question) -> AsyncIterator[bytes]:
+    ids = {"id": question.message_id, "conversation_id": question.session_id}
+    try:
+        async for event in runtime.answerer().ask(question):
+            if isinstance(event, Delta):
+                yield data_event({"event": "agent_message", **ids, "answer": event.text})
+            else:
+                yield data_event({"event": "message_end", **await record_of(runtime, event.message_id)})
+    except DomainError as exc:
+        yield data_event({"event": "error", **ids, "message": exc.message})
+    except Exception as exc:
+        log.exception("debug answer stream failed")
+        yield data_event({"event": "error", **ids, "message": f"Internal error ({type(exc).__name__})"})
+
+
+class DebugController(Controller):
+    path = "/{app_id:str}"
+
+    @post("/debug", status_code=200)
+    async def debug(
+        self,
+        app_id: FromPath[str],
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        tenant: NamedDependency[str],
+        runtime: NamedDependency[Runtime],
+    ) -> ASGIApp:
+        app = await apps.get_app(db, tenant, app_id)
+        body = await json_body(request)
+        stream = flag(body, "stream")
+        question = await apps.debug_question(db, app, body.get("query"))
+        await db.commit()  # the answer is recorded in its own transaction, and may take a while
+        if stream:
+            return event_stream(debug_events(runtime, question))
+        answer = await answer_of(runtime, question)
+        return as_asgi(request, ok(await record_of(runtime, answer.message_id)))
+
+    @get("/messages")
+    async def list_messages(
+        self,
+        app_id: FromPath[str],
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        tenant: NamedDependency[str],
+    ) -> Response[Any]:
+        app = await apps.get_app(db, tenant, app_id)
+        page = page_of(request, MAX_MESSAGES_PAGE)
+        rows, total = await apps.list_messages(db, app, page)
+        return ok(paginated([message_json(row) for row in rows], total, page))
+
+    @post("/messages/{message_id:str}/delete", status_code=200)
+    async def delete_message(
+        self,
+        app_id: FromPath[str],
+        message_id: FromPath[str],
+        db: NamedDependency[AsyncSession],
+        tenant: NamedDependency[str],
+    ) -> Response[Any]:
+        await apps.delete_message(db, await apps.get_app(db, tenant, app_id), message_id)
+        return ok(message="删除调试信息成功")

@@ -1,0 +1,38 @@
+"""The ABEJA OpsBee LLM family, mounted at /opsbee-llm: what abeja-sdk 2.3.6's `abeja.opsbeellm` calls.
+
+Everything lives under `/organizations/{organization_id}` (the caller's tenant id, or `me`). Bare JSON
+objects, offset/limit/has_next pagination, errors `{"error", "error_description"}` with real HTTP statuses.
+Auth: `Bearer <api key>` or `Basic base64("user-<id>:<api key>")`.
+"""
+
+from __future__ import annotations
+
+from litestar import Router
+
+from service.api.opsbee.datasets import AddHistoriesController, EvalDatasetController, EvalItemController
+from service.api.opsbee.deployments import DeploymentController
+from service.api.opsbee.deps import DEPENDENCIES
+from service.api.opsbee.errors import EXCEPTION_HANDLERS, is_opsbee_path
+from service.api.opsbee.errors import http_error as http_error
+from service.api.opsbee.histories import ChatHistoryController
+from service.api.opsbee.qa_histories import QaHistoryController
+from service.api.opsbee.tags import TagController
+from service.api.opsbee.threads import ThreadController
+
+router = Router(
+    path="/opsbee-llm",
+    route_handlers=[
+        DeploymentController,
+        ThreadController,
+        ChatHistoryController,
+        QaHistoryController,
+        TagController,
+        EvalDatasetController,
+        EvalItemController,
+        AddHistoriesController,
+    ],
+    dependencies=DEPENDENCIES,
+    exception_handlers=EXCEPTION_HANDLERS,
+)
+
+__all__ = ["http_error", "is_opsbee_path", "router"]

@@ -1,0 +1,204 @@
+"""`/opsbee-llm/organizations/{org}/datasets`: evaluation datasets and items, and histories added to them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.api.opsbee.schemas import json_body, page_args, raw_search_query
+from service.api.opsbee.views import reply, stamps
+from service.db.models import EvalDataset, EvalItem
+from service.domain import evaluation
+from service.domain.deployments import require_kind
+
+
+def dataset_json(dataset: EvalDataset, item_count: int) -> dict[str, Any]:
+    return {
+        "id": dataset.id,
+        "organization_id": dataset.tenant_id,
+        "name": dataset.name,
+        "description": dataset.description,
+        "type": dataset.type,
+        "item_count": item_count,
+        **stamps(dataset),
+    }
+
+
+def item_json(item: EvalItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "organization_id": item.tenant_id,
+        "dataset_id": item.dataset_id,
+        "inputs": item.inputs,
+        "outputs": item.outputs,
+        "tags": item.tags,
+        "metadata": item.metadata_,
+        "source_history_id": item.source_message_id,
+        **stamps(item),
+    }
+
+
+async def _with_count(db: AsyncSession, dataset: EvalDataset) -> dict[str, Any]:
+    return dataset_json(dataset, (await evaluation.item_counts(db, [dataset.id])).get(dataset.id, 0))
+
+
+class EvalDatasetController(Controller):
+    path = "/organizations/{organization_id:str}/datasets"
+
+    @get("/")
+    async def list_datasets(
+        self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], org: NamedDependency[str]
+    ) -> Response[Any]:
+        offset, limit = page_args(request)
+        rows, total = await evaluation.list_datasets(db, org, evaluation.Page(offset, limit))
+        counts = await evaluation.item_counts(db, [row.id for row in rows])
+        datasets = [dataset_json(row, counts.get(row.id, 0)) for row in rows]
+        page = {"offset": offset, "limit": limit, "total": total, "has_next": offset + len(rows) < total}
+        return reply({"organization_id": org, "datasets": datasets, **page})
+
+    @post("/", status_code=200)
+    async def create_dataset(
+        self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], org: NamedDependency[str]
+    ) -> Response[Any]:
+        body = await json_body(request)
+        dataset = await evaluation.create_dataset(db, org, body.get("name"), body.get("type"), body.get("description"))
+        return reply(dataset_json(dataset, 0))
+
+    @get("/{dataset_id:str}")
+    async def get_dataset(
+        self, dataset_id: FromPath[str], db: NamedDependency[AsyncSession], org: NamedDependency[str]
+    ) -> Response[Any]:
+        return reply(await _with_count(db, await evaluation.get_dataset(db, org, dataset_id)))
+
+    @patch("/{dataset_id:str}", status_code=200)
+    async def update_dataset(
+        self,
+        dataset_id: FromPath[str],
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        org: NamedDependency[str],
+    ) -> Response[Any]:
+        body = await json_body(request)
+        dataset = await evaluation.get_dataset(db, org, dataset_id)
+        dataset = await evaluation.update_dataset(db, dataset, body.get("name"), body.get("description"))
+        return reply(await _with_count(db, dataset))
+
+    @delete("/{dataset_id:str}", status_code=200)
+    async def delete_dataset(
+        self, dataset_id: FromPath[str], db: NamedDependency[AsyncSession], org: NamedDependency[str]
+    ) -> Response[Any]:
+        """Answers with the deleted dataset, as the SDK's documentation shows."""
+        dataset = await evaluation.get_dataset(db, org, dataset_id)
+        body = await _with_count(db, dataset)
+        await db.delete(dataset)
+        return reply(body)
+
+
+class EvalItemController(Controller):
+    path = "/organizations/{organization_id:str}/datasets/{dataset_id:str}/items"
+
+    @get("/")
+    async def list_items(
+        self,
+        dataset_id: FromPath[str],
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        org: NamedDependency[str],
+    ) -> Response[Any]:
+        offset, limit = page_args(request)
+        dataset = await evaluation.get_dataset(db, org, dataset_id)
+        page = evaluation.Page(offset, limit)
+        rows, total = await evaluation.list_items(db, dataset, raw_search_query(request), page)
+        items = [item_json(row) for row in rows]
+        paging = {"offset": offset, "limit": limit, "total": total, "has_next": offset + len(rows) < total}
+        return reply({"organization_id": org, "dataset_id": dataset.id, "items": items, **paging})
+
+    @post("/", status_code=200)
+    async def create_item(
+        self,
+        dataset_id: FromPath[str],
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        org: NamedDependency[str],
+    ) -> Response[Any]:
+        body = await json_body(request)
+        dataset = await evaluation.get_dataset(db, org, dataset_id)
+        fields = (body.get(key) for key in ("inputs", "outputs", "tags", "metadata"))
+        return reply(item_json(await evaluation.create_item(db, dataset, *fields)))
+
+    @get("/{item_id:str}")
+    async def get_item(
+        self,
+        dataset_id: FromPath[str],
+        item_id: FromPath[str],
+        db: NamedDependency[AsyncSession],
+        org: NamedDependency[str],
+    ) -> Response[Any]:
+        dataset = await evaluation.get_dataset(db, org, dataset_id)
+        return reply(item_json(await evaluation.get_item(db, dataset, item_id)))
+
+    @delete("/{item_id:str}", status_code=200)
+    async def delete_item(
+        self,
+        dataset_id: FromPath[str],
+        item_id: FromPath[str],
+        db: NamedDependency[AsyncSession],
+        org: NamedDependency[str],
+    ) -> Response[Any]:
+        item = await evaluation.get_item(db, await evaluation.get_dataset(db, org, dataset_id), item_id)
+        body = item_json(item)
+        await db.delete(item)
+        return reply(body)
+
+
+async def _add(
+    db: AsyncSession, org: str, deployment_id: str, kind: str, dataset_id: str, body: dict[str, Any]
+) -> Response[Any]:
+    assistant = await require_kind(db, org, deployment_id, kind)
+    dataset = await evaluation.get_dataset(db, org, dataset_id)
+    items = await evaluation.add_histories(db, assistant.id, dataset, body.get("history_ids"))
+    label = "qa histories" if kind == "qa" else "chat histories"
+    return reply({"message": f"Successfully added {label} to dataset {dataset.id}", "item_ids": [i.id for i in items]})
+
+
+class AddHistoriesController(Controller):
+    """abeja-sdk's paths (history ids in the body); the seed's per-history paths are served as aliases."""
+
+    path = "/organizations/{organization_id:str}/deployments/{deployment_id:str}"
+
+    @post(
+        ["/histories/datasets/{dataset_id:str}/items", "/qa_histories/datasets/{dataset_id:str}/items"], status_code=200
+    )
+    async def add_histories(
+        self,
+        deployment_id: FromPath[str],
+        dataset_id: FromPath[str],
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        org: NamedDependency[str],
+    ) -> Response[Any]:
+        kind = "qa" if "/qa_histories/" in request.url.path else "chat"
+        return await _add(db, org, deployment_id, kind, dataset_id, await json_body(request))
+
+    @post(
+        [
+            "/histories/{history_id:str}/datasets/{dataset_id:str}/items",
+            "/qa_histories/{history_id:str}/datasets/{dataset_id:str}/items",
+        ],
+        status_code=200,
+    )
+    async def add_one_history(
+        self,
+        deployment_id: FromPath[str],
+        history_id: FromPath[str],
+        dataset_id: FromPath[str],
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        org: NamedDependency[str],
+    ) -> Response[Any]:
+        kind = "qa" if "/qa_histories/" in request.url.path else "chat"
+        return await _add(db, org, deployment_id, kind, dataset_id, {"history_ids": [history_id]})

@@ -1,0 +1,69 @@
+"""`/opsbee-llm/organizations/{org}/deployments`: an assistant seen as a deployment (type chat or qa)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.api.opsbee.schemas import json_body, page_args
+from service.api.opsbee.views import deleted, deployment_json, reply
+from service.domain import deployments
+from service.runtime import Runtime
+
+
+class DeploymentController(Controller):
+    path = "/organizations/{organization_id:str}/deployments"
+
+    @get("/")
+    async def list_deployments(
+        self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], org: NamedDependency[str]
+    ) -> Response[Any]:
+        offset, limit = page_args(request)
+        rows, counts, has_next = await deployments.list_deployments(db, org, offset, limit)
+        items = [deployment_json(row, counts.get(row.id, 0)) for row in rows]
+        return reply(
+            {"organization_id": org, "deployments": items, "offset": offset, "limit": limit, "has_next": has_next}
+        )
+
+    @post("/", status_code=200)
+    async def create_deployment(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        org: NamedDependency[str],
+        runtime: NamedDependency[Runtime],
+    ) -> Response[Any]:
+        body = await json_body(request)
+        assistant = await deployments.create_deployment(db, org, body, runtime.settings.default_llm)
+        return reply(deployment_json(assistant, 0))
+
+    @get("/{deployment_id:str}")
+    async def get_deployment(
+        self, deployment_id: FromPath[str], db: NamedDependency[AsyncSession], org: NamedDependency[str]
+    ) -> Response[Any]:
+        assistant = await deployments.get_deployment(db, org, deployment_id)
+        return reply(deployment_json(assistant, await deployments.history_count(db, assistant)))
+
+    @patch("/{deployment_id:str}", status_code=200)
+    async def update_deployment(
+        self,
+        deployment_id: FromPath[str],
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        org: NamedDependency[str],
+    ) -> Response[Any]:
+        assistant = await deployments.get_deployment(db, org, deployment_id)
+        assistant = await deployments.update_deployment(db, assistant, await json_body(request))
+        return reply(deployment_json(assistant, await deployments.history_count(db, assistant)))
+
+    @delete("/{deployment_id:str}", status_code=200)
+    async def delete_deployment(
+        self, deployment_id: FromPath[str], db: NamedDependency[AsyncSession], org: NamedDependency[str]
+    ) -> Response[Any]:
+        assistant = await deployments.get_deployment(db, org, deployment_id)
+        await deployments.delete_deployment(db, assistant)
+        return reply(deleted("deployment", deployment_id))

@@ -1,0 +1,93 @@
+"""OpsBee's JSON objects: deployments, threads, histories, metadata, tags (timestamps ISO 8601 with offset)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from litestar import Response
+
+from service.db.models import Assistant, ChatSession, MessageMetadata, Tag
+from service.domain.history import History
+
+
+def reply(body: dict[str, Any]) -> Response[Any]:
+    """Every answer of this face is a JSON object with status 200, DELETE included (the SDK parses it)."""
+    return Response(body, status_code=200)
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def stamps(row: Any) -> dict[str, str]:
+    return {"created_at": iso(row.created_at), "updated_at": iso(row.updated_at)}
+
+
+def deployment_json(assistant: Assistant, history_count: int) -> dict[str, Any]:
+    return {
+        "id": assistant.id,
+        "organization_id": assistant.tenant_id,
+        "name": assistant.name,
+        "description": assistant.description,
+        "type": assistant.kind,
+        "history_count": history_count,
+        **stamps(assistant),
+    }
+
+
+def thread_json(thread: ChatSession) -> dict[str, Any]:
+    return {
+        "id": thread.id,
+        "organization_id": thread.tenant_id,
+        "deployment_id": thread.assistant_id,
+        "name": thread.name,
+        "description": thread.description,
+        **stamps(thread),
+    }
+
+
+def tag_json(tag: Tag) -> dict[str, Any]:
+    return {
+        "id": tag.id,
+        "organization_id": tag.tenant_id,
+        "name": tag.name,
+        "description": tag.description,
+        "color": tag.color,
+        **stamps(tag),
+    }
+
+
+def metadata_json(row: MessageMetadata, deployment_id: str) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "organization_id": row.tenant_id,
+        "deployment_id": deployment_id,
+        "history_id": row.message_id,
+        "key": row.key,
+        "value": row.value,
+        **stamps(row),
+    }
+
+
+def history_json(history: History) -> dict[str, Any]:
+    return {
+        "id": history.id,
+        "organization_id": history.organization_id,
+        "deployment_id": history.deployment_id,
+        "thread_id": history.thread_id,
+        "thread_name": history.thread_name,
+        "input_text": history.input_text,
+        "output_text": history.output_text,
+        "input_token_count": history.input_token_count,
+        "output_token_count": history.output_token_count,
+        "tags": [asdict(tag) for tag in history.tags],
+        "metadata": [asdict(item) for item in history.metadata],
+        "created_at": iso(history.created_at),
+        "updated_at": iso(history.updated_at),
+    }
+
+
+def deleted(kind: str, object_id: str) -> dict[str, str]:
+    return {"message": f"{kind} {object_id} was deleted."}
