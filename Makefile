@@ -51,6 +51,7 @@ bench: install
 	$(BIN)/python -m bench.quality
 	$(BIN)/python -m bench.retrieval_latency
 	$(BIN)/python -m bench.chat
+	$(BIN)/python -m bench.history_search
 
 clean:
 	rm -rf $(VENV) $(CLIENTS) .nectar .pytest_cache .mypy_cache .ruff_cache

@@ -251,3 +251,18 @@ async def test_concurrent_first_debug_calls_share_one_conversation(client: Clien
     assert len({answer["conversation_id"] for answer in answers}) == 1
     listed = await success(client, caller, "GET", f"/{app['id']}/messages")
     assert listed["paginator"]["total_record"] == 4
+
+
+async def test_memory_on_keeps_a_summary_of_debug_turns(client: Client, caller: Caller) -> None:
+    app = await new_app(client, caller, "remembers")  # nectar-extractive: a deterministic extractive summary
+    await success(client, caller, "POST", f"/{app['id']}/config", json={"memory_mode": "long_term_memory"})
+    marker = uuid.uuid4().hex
+    await debug(client, caller, app["id"], f"My favourite colour is teal {marker}.")
+
+    summary = ""
+    for _ in range(200):  # the summary is written by a queued job, after the answer
+        summary = (await success(client, caller, "GET", f"/{app['id']}/long-term-memory"))["summary"]
+        if marker in summary:
+            break
+        await asyncio.sleep(0.1)
+    assert summary.startswith("- Asked: My favourite colour is teal") and marker in summary
