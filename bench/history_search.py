@@ -1,7 +1,8 @@
 """OpsBee history search: `GET .../deployments/{d}/histories?search_query=<3 terms>` over 100k histories.
 
 Histories are inserted straight into the database of a real `nectar serve` (the same rows a face would record),
-then searched over HTTP. Goal: p50 ≤ 50 ms. Also records the plan of the search statement.
+then searched over HTTP. Goal: p50 ≤ 50 ms. Also records, in-process, the two search strategies side by side
+(tag/metadata ids first vs the deployment scanned) and the plan of the search statement.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ async def seed(tenant_id: str, deployment_id: str, thread_id: str, tags: dict[st
             await connection.execute(HISTORIES_SQL, tenant_id, deployment_id, thread_id, TOPICS, HISTORIES)
             await connection.execute(TAGS_SQL, tenant_id, tags["urgent"], tags["billing"], HISTORIES)
             await connection.execute(METADATA_SQL, tenant_id, HISTORIES)
-        await connection.execute("ANALYZE")
+        await connection.execute("VACUUM ANALYZE")  # the steady state of a live table, autovacuumed
     finally:
         await connection.close()
 
@@ -117,6 +118,37 @@ async def plan(tenant_id: str, deployment_id: str, query: str) -> str:
     return "\n".join(lines).strip()
 
 
+async def strategies(tenant_id: str, deployment_id: str) -> list[tuple[str, float, float]]:
+    """Per query, `search_histories` (limit 20, in-process) p50 with the tag/metadata ids looked up first (as
+    served) and with the deployment scanned (DRIVER_LIMIT 0): the two strategies side by side, one run."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from service.db.engine import make_sessions
+    from service.domain import history_search
+    from service.domain.deployments import get_deployment
+
+    engine = create_async_engine(database_url(NAME))
+    served = history_search.DRIVER_LIMIT
+
+    async def p50(query: str, driver_limit: int) -> float:
+        history_search.DRIVER_LIMIT = driver_limit
+        samples = []
+        async with make_sessions(engine)() as db:
+            assistant = await get_deployment(db, tenant_id, deployment_id)
+            for i in range(35):
+                began = time.perf_counter()
+                await history_search.search_histories(db, assistant, history_search.HistoryQuery(query, limit=20))
+                if i >= 5:
+                    samples.append((time.perf_counter() - began) * 1000)
+        return statistics.median(samples)
+
+    try:
+        return [(query, await p50(query, served), await p50(query, 0)) for query in QUERIES]
+    finally:
+        history_search.DRIVER_LIMIT = served
+        await engine.dispose()
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -133,6 +165,7 @@ def main() -> None:
                 samples, total = timings(api, deployment_id, query, limit)
                 rows.append((query, limit, total, statistics.median(samples), percentile(samples, 0.99)))
                 print(rows[-1])
+        side_by_side = asyncio.run(strategies(tenant_id, deployment_id))
         explained = asyncio.run(plan(tenant_id, deployment_id, QUERIES[0]))
     record(
         "OpsBee history search (bench/history_search.py)",
@@ -144,6 +177,18 @@ def main() -> None:
             "| search_query | limit | matches | p50 | p99 |",
             "|---|---|---|---|---|",
             *(f"| `{q}` | {lim} | {t:,} | {p50:.1f} ms | {p99:.1f} ms |" for q, lim, t, p50, p99 in rows),
+            "",
+            "Goal p50 ≤ 50 ms: met by the two conjunctive queries at limit 20 and 100. Not by the disjunction: its"
+            " `output_text` arm is a wildcard that every row's text shares a prefix with (all outputs begin"
+            " `answer `), so no index narrows it, and `total` needs the query evaluated on all 100,000 rows"
+            " (a scan with a Unicode ILIKE on each: ~50 ms of SQL here).",
+            "",
+            "The two strategies side by side (`search_histories`, limit 20, in-process, p50 of 30 after 5 warm-up):"
+            " tag/metadata ids looked up first, as served, against the deployment scanned (`DRIVER_LIMIT` 0).",
+            "",
+            "| search_query | ids first | scan | ratio |",
+            "|---|---|---|---|",
+            *(f"| `{q}` | {ids:.1f} ms | {scan:.1f} ms | {scan / ids:.2f}× |" for q, ids, scan in side_by_side),
             "",
             "Plan of the first query's page (limit 100):",
             "",

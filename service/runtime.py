@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from dataclasses import dataclass, field
 
@@ -108,4 +109,7 @@ async def build_runtime(settings: Settings, *, worker: bool | None = None, warm:
     except BaseException:
         await runtime.close()
         raise
+    # The model and the libraries are ~600k objects that live as long as the process. Left in the collector's
+    # care, every full collection rescans them: a 300 ms stall every ~25 pages of 1,000 histories (measured).
+    gc.freeze()
     return runtime

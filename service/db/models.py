@@ -13,6 +13,7 @@ from pgvector.sqlalchemy import Vector
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Computed,
     DateTime,
     Float,
     ForeignKey,
@@ -247,8 +248,9 @@ class MessageTag(Base):
 class MessageMetadata(Timestamped, Base):
     """One key/value of a message's OpsBee metadata (≤ 20 per message, key and value ≤ 65,535 bytes).
 
-    Keys and values may exceed a B-tree entry (~2.7 kB), so they are indexed by their md5: a search compares
-    `md5(column) = md5(:value) AND column = :value`, which uses the index and stays exact.
+    Keys and values may exceed a B-tree entry (~2.7 kB), so they are indexed by their md5, stored (generated
+    columns, so a scan compares digests instead of computing them): a search compares
+    `key_md5 = :digest AND key = :value`, which uses the index and stays exact.
     """
 
     __tablename__ = "message_metadata"
@@ -257,10 +259,12 @@ class MessageMetadata(Timestamped, Base):
     message_id: Mapped[str] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(Text)
     value: Mapped[str] = mapped_column(Text)
+    key_md5: Mapped[str] = mapped_column(String(32), Computed("md5(key)", persisted=True))
+    value_md5: Mapped[str] = mapped_column(String(32), Computed("md5(value)", persisted=True))
     __table_args__ = (
         Index("ix_message_metadata_message_id", "message_id"),
-        Index("ix_message_metadata_tenant_key", "tenant_id", func.md5(key)),
-        Index("ix_message_metadata_tenant_value", "tenant_id", func.md5(value)),
+        Index("ix_message_metadata_tenant_key", "tenant_id", "key_md5"),
+        Index("ix_message_metadata_tenant_value", "tenant_id", "value_md5"),
     )
 
 

@@ -4,9 +4,11 @@ with the query string exactly as abeja-sdk formats it (unencoded `*`, `:`, `>=`,
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
+from service.domain import history_search
 from tests.api.opsbee.helpers import (
     Client,
     call,
@@ -153,7 +155,17 @@ async def test_bad_sort_is_400(client: Client, caller: Caller) -> None:
         ('input_text:"\'; DROP TABLE messages; --"', set()),  # an injection attempt is only a string
     ],
 )
-async def test_search_query(client: Client, caller: Caller, query: str, expected: set[str] | None) -> None:
+@pytest.mark.parametrize("driver_limit", [history_search.DRIVER_LIMIT, 0], ids=["by-ids", "scan"])
+async def test_search_query(
+    client: Client,
+    caller: Caller,
+    monkeypatch: pytest.MonkeyPatch,
+    query: str,
+    expected: set[str] | None,
+    driver_limit: int,
+) -> None:
+    """Both strategies (tag/metadata ids looked up first, or a scan of the deployment) find the same histories."""
+    monkeypatch.setattr(history_search, "DRIVER_LIMIT", driver_limit)
     deployment_id, made = await corpus(client, caller)
     listed = await search(client, caller, deployment_id, query)
     assert set(inputs(listed)) == (set(made) if expected is None else expected)
@@ -168,6 +180,19 @@ async def test_search_by_ids(client: Client, caller: Caller) -> None:
     assert inputs(await search(client, caller, deployment_id, f"tag_id:{tag_id}")) == ["bee stings"]
     metadata_id = made["rust on iron"]["metadata"][1]["id"]
     assert inputs(await search(client, caller, deployment_id, f"metadata_id:{metadata_id}")) == ["rust on iron"]
+
+
+async def test_long_non_ascii_metadata_is_found_by_its_digest(client: Client, caller: Caller) -> None:
+    """Past a B-tree entry's size, and multibyte: our md5 of the searched text must equal the stored one."""
+    deployment_id, _ = await corpus(client, caller)
+    thread = await new_thread(client, caller, deployment_id, "long")
+    value = "蜂蜜と花粉 " * 400 + "Ünïcode"  # 6,409 bytes in UTF-8
+    fields = {"metadata": [{"ノート": value}]}
+    await new_chat_history(client, caller, deployment_id, thread["id"], "long note", "a", **fields)
+    encoded = quote(f'metadata_value:"{value}" AND metadata_key:ノート', safe="")
+    listed = await call(client, caller, "GET", f"/deployments/{deployment_id}/histories?search_query={encoded}")
+    assert inputs(listed) == ["long note"]
+    assert inputs(await search(client, caller, deployment_id, f'metadata_value:"{value[:-1]}"')) == []
 
 
 async def test_search_paginates_with_total(client: Client, caller: Caller) -> None:
@@ -203,6 +228,32 @@ async def test_malformed_query_is_400_naming_the_position(
     deployment_id = (await new_deployment(client, caller))["id"]
     path = f"/deployments/{deployment_id}/histories?search_query={sdk_query(query)}"
     assert f"position {position}" in await error(client, caller, "GET", path, 400)
+
+
+@pytest.mark.parametrize("driver_limit", [2, 3])
+async def test_a_tag_just_past_the_lookup_limit_is_never_cut_short(
+    client: Client, caller: Caller, monkeypatch: pytest.MonkeyPatch, driver_limit: int
+) -> None:
+    """Three histories carry `urgent`: looked up by id at a limit of 3, scanned at 2; all three either way."""
+    monkeypatch.setattr(history_search, "DRIVER_LIMIT", driver_limit)
+    deployment_id, _ = await corpus(client, caller)
+    listed = await search(client, caller, deployment_id, "tag_name:urgent")
+    assert (len(inputs(listed)), listed["total"]) == (3, 3)
+
+
+async def test_tagged_histories_of_other_deployments_and_deleted_ones_stay_out(client: Client, caller: Caller) -> None:
+    """A tag's ids span the organization; the search by them still keeps to the deployment's visible histories."""
+    deployment_id, made = await corpus(client, caller)
+    other = await new_deployment(client, caller, name="other")
+    thread = await new_thread(client, caller, other["id"])
+    urgent_id = made["rust on iron"]["tags"][0]["id"]
+    await new_chat_history(client, caller, other["id"], thread["id"], "elsewhere", "a", tag_ids=[urgent_id])
+    rust = made["rust on iron"]
+    await call(
+        client, caller, "DELETE", f"/deployments/{deployment_id}/threads/{rust['thread_id']}/histories/{rust['id']}"
+    )
+    listed = await search(client, caller, deployment_id, "tag_name:urgent AND input_token_count:>=1")
+    assert (set(inputs(listed)), listed["total"]) == ({"beekeeping basics", "Bees and honey"}, 2)
 
 
 async def test_other_tenants_tags_do_not_match(client: Client, caller: Caller, other_caller: Caller) -> None:
