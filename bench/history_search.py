@@ -45,13 +45,13 @@ SELECT md5('m' || i), $1, $2, $3, 'opsbee', 'question ' || i || ' about ' || ($4
 FROM generate_series(1, $5) AS i
 """
 TAGS_SQL = """
-INSERT INTO message_tags (message_id, tag_id, tenant_id)
-SELECT md5('m' || i), CASE WHEN i % 10 = 0 THEN $2 ELSE $3 END, $1
+INSERT INTO message_tags (message_id, tag_id, tenant_id, assistant_id)
+SELECT md5('m' || i), CASE WHEN i % 10 = 0 THEN $2 ELSE $3 END, $1, $5
 FROM generate_series(1, $4) AS i WHERE i % 10 = 0 OR i % 7 = 0
 """
 METADATA_SQL = """
-INSERT INTO message_metadata (id, tenant_id, message_id, key, value, created_at, updated_at)
-SELECT md5('d' || i), $1, md5('m' || i), 'source', (ARRAY['web', 'mail', 'api'])[i % 3 + 1], now(), now()
+INSERT INTO message_metadata (id, tenant_id, assistant_id, message_id, key, value, created_at, updated_at)
+SELECT md5('d' || i), $1, $3, md5('m' || i), 'source', (ARRAY['web', 'mail', 'api'])[i % 3 + 1], now(), now()
 FROM generate_series(1, $2) AS i WHERE i % 4 = 0
 """
 
@@ -61,8 +61,8 @@ async def seed(tenant_id: str, deployment_id: str, thread_id: str, tags: dict[st
     try:
         async with connection.transaction():
             await connection.execute(HISTORIES_SQL, tenant_id, deployment_id, thread_id, TOPICS, HISTORIES)
-            await connection.execute(TAGS_SQL, tenant_id, tags["urgent"], tags["billing"], HISTORIES)
-            await connection.execute(METADATA_SQL, tenant_id, HISTORIES)
+            await connection.execute(TAGS_SQL, tenant_id, tags["urgent"], tags["billing"], HISTORIES, deployment_id)
+            await connection.execute(METADATA_SQL, tenant_id, HISTORIES, deployment_id)
         await connection.execute("VACUUM ANALYZE")  # the steady state of a live table, autovacuumed
     finally:
         await connection.close()

@@ -114,7 +114,7 @@ async def floor_latencies(db: AsyncSession, dataset_id: str, questions: list[str
     return embeds, sqls
 
 
-def pct(values: list[float], q: float) -> float:
+def pct(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000 if q < 100 else max(values) * 1000
 
 

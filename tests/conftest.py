@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import asyncpg
 import httpx
@@ -20,6 +21,17 @@ from service.runtime import Runtime, build_runtime
 from service.settings import LLMProvider, Settings
 from tests.support.upstream import UpstreamProcess
 from workers.queue import asyncpg_dsn
+
+# The ASGI app type httpx.ASGITransport declares (plain mappings for scope and messages). Litestar's __call__ is the
+# same ASGI 3 callable but typed with its own scope/event TypedDict unions, which mypy will not accept in its place.
+ASGIApp = Callable[
+    [
+        MutableMapping[str, Any],
+        Callable[[], Awaitable[MutableMapping[str, Any]]],
+        Callable[[MutableMapping[str, Any]], Awaitable[None]],
+    ],
+    Awaitable[None],
+]
 
 
 @pytest.fixture(scope="session")
@@ -82,7 +94,7 @@ async def runtime(database_url: str, upstream: UpstreamProcess) -> AsyncIterator
 @pytest.fixture(scope="session")
 async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
     """HTTP through the real Litestar app, in the test's own event loop (the runtime's engine lives there)."""
-    transport = httpx.ASGITransport(app=create_app(runtime=runtime))
+    transport = httpx.ASGITransport(app=cast(ASGIApp, create_app(runtime=runtime)))
     async with httpx.AsyncClient(transport=transport, base_url="http://nectar.test", timeout=60) as test_client:
         yield test_client
 

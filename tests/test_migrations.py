@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import asyncpg
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -57,5 +59,37 @@ async def test_hnsw_index_serves_vector_search(server_url: str) -> None:
         )
         plan = "\n".join(row[0] for row in rows)
         assert "ix_chunks_embedding_minilm" in plan, plan
+    finally:
+        await connection.close()
+
+
+async def test_0007_copies_each_tag_and_metadata_row_its_messages_deployment(server_url: str) -> None:
+    """Rows written before 0007 get the deployment of their message, and the md5 digests of key and value."""
+    url = await create_database(server_url)
+    await upgrade(url, "0006")
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        await connection.execute("""
+            INSERT INTO tenants (id, name) VALUES ('t1', 'org');
+            INSERT INTO assistants (id, tenant_id, name, description, icon, kind)
+                VALUES ('a1', 't1', 'one', '', '', 'chat'), ('a2', 't1', 'two', '', '', 'chat');
+            INSERT INTO messages (id, tenant_id, assistant_id, channel, input, output, reference, model,
+                                  prompt_tokens, completion_tokens, latency_ms, status, error, feedback)
+                SELECT 'm' || a, 't1', 'a' || a, 'opsbee', 'q', 'a', '{}', '', 1, 1, 0, 'ok', '', ''
+                FROM generate_series(1, 2) AS a;
+            INSERT INTO tags (id, tenant_id, name, description, color) VALUES ('g1', 't1', 'urgent', '', 'red');
+            INSERT INTO message_tags (message_id, tag_id, tenant_id) VALUES ('m1', 'g1', 't1'), ('m2', 'g1', 't1');
+            INSERT INTO message_metadata (id, tenant_id, message_id, key, value)
+                VALUES ('d1', 't1', 'm1', 'source', 'wéb'), ('d2', 't1', 'm2', 'source', 'mail');
+        """)
+        await upgrade(url)
+        tagged = await connection.fetch("SELECT message_id, assistant_id FROM message_tags ORDER BY message_id")
+        assert [tuple(row) for row in tagged] == [("m1", "a1"), ("m2", "a2")]
+        described = await connection.fetch("SELECT assistant_id, key_md5, value_md5 FROM message_metadata ORDER BY id")
+        digest = {text: hashlib.md5(text.encode()).hexdigest() for text in ("source", "wéb", "mail")}
+        assert [tuple(row) for row in described] == [
+            ("a1", digest["source"], digest["wéb"]),
+            ("a2", digest["source"], digest["mail"]),
+        ]
     finally:
         await connection.close()

@@ -236,13 +236,15 @@ class Tag(Timestamped, Base):
 
 
 class MessageTag(Base):
-    """A tag on a message (an OpsBee history); the tag_id index answers `tag_id:` / `tag_name:` searches."""
+    """A tag on a message (an OpsBee history). `assistant_id` is the message's: the (tag, deployment) index
+    answers a deployment's `tag_id:` / `tag_name:` searches from the index alone."""
 
     __tablename__ = "message_tags"
     message_id: Mapped[str] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
     tag_id: Mapped[str] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(String(32))
-    __table_args__ = (Index("ix_message_tags_tag_id", "tag_id"),)
+    assistant_id: Mapped[str] = mapped_column(String(32))
+    __table_args__ = (Index("ix_message_tags_tag_assistant", "tag_id", "assistant_id", "message_id"),)
 
 
 class MessageMetadata(Timestamped, Base):
@@ -256,6 +258,7 @@ class MessageMetadata(Timestamped, Base):
     __tablename__ = "message_metadata"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     tenant_id: Mapped[str] = mapped_column(String(32))
+    assistant_id: Mapped[str] = mapped_column(String(32))  # the message's: searches keep to one deployment
     message_id: Mapped[str] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(Text)
     value: Mapped[str] = mapped_column(Text)
@@ -263,8 +266,8 @@ class MessageMetadata(Timestamped, Base):
     value_md5: Mapped[str] = mapped_column(String(32), Computed("md5(value)", persisted=True))
     __table_args__ = (
         Index("ix_message_metadata_message_id", "message_id"),
-        Index("ix_message_metadata_tenant_key", "tenant_id", "key_md5"),
-        Index("ix_message_metadata_tenant_value", "tenant_id", "value_md5"),
+        Index("ix_message_metadata_assistant_key", "assistant_id", "key_md5"),
+        Index("ix_message_metadata_assistant_value", "assistant_id", "value_md5"),
     )
 
 

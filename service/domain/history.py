@@ -6,7 +6,7 @@ A history is a `Message` row; its thread is its session; its tags and metadata l
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -166,11 +166,18 @@ async def create_history(
         completion_tokens=token_count(changes.output_token_count, answer, count_tokens),
     )
     message = await conversations.record(db, entry)
-    db.add_all(MessageTag(message_id=message.id, tag_id=tag.id, tenant_id=message.tenant_id) for tag in chosen)
+    db.add_all(_tag_rows(message, chosen))
     db.add_all(_metadata_rows(message, changes.metadata))
     await db.flush()
     await db.refresh(message)
     return message
+
+
+def _tag_rows(message: Message, chosen: Iterable[Tag]) -> list[MessageTag]:
+    return [
+        MessageTag(message_id=message.id, tag_id=tag.id, tenant_id=message.tenant_id, assistant_id=message.assistant_id)
+        for tag in chosen
+    ]
 
 
 def _metadata_rows(message: Message, pairs: list[tuple[str, str]]) -> list[MessageMetadata]:
@@ -179,6 +186,7 @@ def _metadata_rows(message: Message, pairs: list[tuple[str, str]]) -> list[Messa
     return [
         MessageMetadata(
             tenant_id=message.tenant_id,
+            assistant_id=message.assistant_id,
             message_id=message.id,
             key=key,
             value=value,
@@ -219,7 +227,7 @@ async def update_history(
     if changes.tag_ids is not None:
         chosen = await tags.owned_tags(db, message.tenant_id, changes.tag_ids)
         await db.execute(delete(MessageTag).where(MessageTag.message_id == message.id))
-        db.add_all(MessageTag(message_id=message.id, tag_id=tag.id, tenant_id=message.tenant_id) for tag in chosen)
+        db.add_all(_tag_rows(message, chosen))
     return await _touch(db, message)
 
 
@@ -293,7 +301,7 @@ async def add_metadata(db: AsyncSession, message: Message, key: Any, value: Any)
         raise Conflict(f"metadata key {key!r} already exists on history {message.id}; update it instead")
     if len(keys) >= MAX_METADATA:
         raise Invalid(f"history {message.id} already holds {MAX_METADATA} metadata keys, the limit")
-    row = MessageMetadata(tenant_id=message.tenant_id, message_id=message.id, key=key, value=value)
+    row = _metadata_rows(message, [(key, value)])[0]
     db.add(row)
     await _touch(db, message)
     await db.refresh(row)

@@ -1,12 +1,12 @@
 """Listing and searching a deployment's histories: OpsBee's `search_query`, sort_by/sort_order, offset/limit.
 
 The query compiles (service.domain.search_query) to SQL with bound values. Tag and metadata terms name sets of
-messages (`ix_message_tags_tag_id`, the md5 indexes of `message_metadata`). Where such terms are ANDed at the
-top of the query, their intersection drives the search: in the same statement its ids are gathered first and
-the messages looked up by primary key, instead of the whole deployment being scanned and every row hashed
-against the sets. A scan costs about 0.3 µs a row before any text matching, a primary-key lookup about
-1.5 µs, so up to `DRIVER_LIMIT` ids the lookups win (1.6-2× on 100k histories, bench/RESULTS.md); past it
-(an unselective tag) the statement scans instead.
+the deployment's messages (`ix_message_tags_tag_assistant`, the md5 indexes of `message_metadata`). Where
+such terms are ANDed at the top of the query, their intersection drives the search: in the same statement its
+ids are gathered first and the messages looked up by primary key, instead of the whole deployment being
+scanned and every row hashed against the sets. A scan costs about 0.3 µs a row before any text matching, a
+primary-key lookup about 1.5 µs, so up to `DRIVER_LIMIT` ids the lookups win (1.9-2× on 100k histories,
+bench/RESULTS.md); past it (an unselective tag) the statement scans instead.
 """
 
 from __future__ import annotations
@@ -85,18 +85,19 @@ def _equal(column: str, value: str) -> list[ColumnElement[bool]]:
     return [getattr(MessageMetadata, f"{column}_md5") == digest, getattr(MessageMetadata, column) == value]
 
 
-def message_sets(tenant_id: str) -> dict[str, MessageSet]:
-    """The search keys whose terms name a set of messages by their tags or metadata."""
+def message_sets(assistant: Assistant) -> dict[str, MessageSet]:
+    """The search keys whose terms name a set of the deployment's messages by their tags or metadata."""
 
     def tagged(*conditions: ColumnElement[bool]) -> Select[str]:
-        return select(MessageTag.message_id).join(Tag, Tag.id == MessageTag.tag_id).where(*conditions)
+        join = select(MessageTag.message_id).join(Tag, Tag.id == MessageTag.tag_id)
+        return join.where(MessageTag.assistant_id == assistant.id, Tag.tenant_id == assistant.tenant_id, *conditions)
 
     def with_metadata(*conditions: ColumnElement[bool]) -> Select[str]:
-        return select(MessageMetadata.message_id).where(MessageMetadata.tenant_id == tenant_id, *conditions)
+        return select(MessageMetadata.message_id).where(MessageMetadata.assistant_id == assistant.id, *conditions)
 
     return {
-        "tag_id": lambda value: tagged(Tag.tenant_id == tenant_id, Tag.id == value),
-        "tag_name": lambda value: tagged(Tag.tenant_id == tenant_id, Tag.name == value),
+        "tag_id": lambda value: tagged(Tag.id == value),
+        "tag_name": lambda value: tagged(Tag.name == value),
         "metadata_id": lambda value: with_metadata(MessageMetadata.id == value),
         "metadata_key": lambda value: with_metadata(*_equal("key", value)),
         "metadata_value": lambda value: with_metadata(*_equal("value", value)),
@@ -107,7 +108,7 @@ def _member_of(message_set: MessageSet) -> Field:
     return Field("custom", build=lambda op, value, raw: Message.id.in_(message_set(value)))
 
 
-def history_fields(tenant_id: str) -> dict[str, Field]:
+def history_fields(assistant: Assistant) -> dict[str, Field]:
     """The search_query keys of a history (OpsBee's list)."""
     return {
         "history_id": Field("id", column=Message.id),
@@ -119,7 +120,7 @@ def history_fields(tenant_id: str) -> dict[str, Field]:
         ),
         "input_token_count": Field("int", column=Message.prompt_tokens),
         "output_token_count": Field("int", column=Message.completion_tokens),
-        **{key: _member_of(message_set) for key, message_set in message_sets(tenant_id).items()},
+        **{key: _member_of(message_set) for key, message_set in message_sets(assistant).items()},
         "created_at": Field("datetime", column=Message.created_at),
         "updated_at": Field("datetime", column=Message.updated_at),
     }
@@ -168,14 +169,14 @@ def _matching(assistant: Assistant, node: Node, sort_key: Any) -> Select[Any] | 
     With message sets ANDed at the top, two branches, of which PostgreSQL runs one (the other's one-time filter
     is false): up to DRIVER_LIMIT ids of their intersection looked up by primary key, or the deployment scanned.
     """
-    fields = history_fields(assistant.tenant_id)
+    fields = history_fields(assistant)
     condition = compile_node(node, fields)  # validates every term, whichever branch runs
 
     def pairs(*where: ColumnElement[bool]) -> Select[Any]:
         visible = (Message.assistant_id == assistant.id, Message.deleted_at.is_(None))
         return select(Message.id.label("id"), sort_key.label("key")).where(*visible, *where)
 
-    sets, rest = _split_sets(node, message_sets(assistant.tenant_id))
+    sets, rest = _split_sets(node, message_sets(assistant))
     if not sets:
         return pairs(condition)
     both = sets[0] if len(sets) == 1 else intersect(*sets)

@@ -4,10 +4,14 @@ usage: ABEJA_API_URL=<base_url> PLATFORM_AUTH_TOKEN=<api_key> python abeja_scena
 Prints one JSON line (the last) with what it saw; exits non-zero (with the failing assert) on any mismatch.
 """
 
+from __future__ import annotations
+
 import json
 import os
 import uuid
+from collections.abc import Callable
 from importlib.metadata import version
+from typing import Any, TypeVar
 
 from abeja.exceptions import BadRequest, Conflict, NotFound
 from abeja.opsbeellm.deployment import APIClient as DeploymentClient
@@ -15,8 +19,11 @@ from abeja.opsbeellm.history import APIClient as HistoryClient
 
 RUN = uuid.uuid4().hex[:8]  # the server's database is shared with other tests: names must not collide
 
+E = TypeVar("E", bound=Exception)
+JSON = dict[str, Any]  # a decoded JSON object, as the SDK returns it
 
-def expect(error, call, *args, **kwargs):
+
+def expect(error: type[E], call: Callable[..., object], *args: Any, **kwargs: Any) -> E:
     try:
         call(*args, **kwargs)
     except error as exc:
@@ -24,7 +31,7 @@ def expect(error, call, *args, **kwargs):
     raise AssertionError(f"{call.__name__} did not raise {error.__name__}")
 
 
-def deployments(client, org):
+def deployments(client: DeploymentClient, org: str) -> tuple[str, str]:
     chat = client.create_deployment(org, f"chat-{RUN}", "chat", "chat deployment")
     qa = client.create_deployment(org, f"qa-{RUN}", "qa")
     assert (chat["type"], qa["type"], qa["description"], chat["organization_id"]) == ("chat", "qa", "", org)
@@ -41,7 +48,7 @@ def deployments(client, org):
     return chat["id"], qa["id"]
 
 
-def threads(client, org, chat_id):
+def threads(client: HistoryClient, org: str, chat_id: str) -> str:
     thread = client.create_thread(org, chat_id, "A to B", "A and B talk")
     assert (thread["name"], thread["description"], thread["deployment_id"]) == ("A to B", "A and B talk", chat_id)
     assert client.get_thread(org, chat_id, thread["id"]) == thread
@@ -52,10 +59,11 @@ def threads(client, org, chat_id):
     assert (listed["total"], listed["has_next"], len(listed["threads"])) == (2, True, 1)
     assert client.delete_thread(org, chat_id, spare["id"]) == {"message": f"thread {spare['id']} was deleted."}
     assert client.get_threads(org, chat_id)["total"] == 1
-    return thread["id"]
+    thread_id: str = thread["id"]
+    return thread_id
 
 
-def tags(client, org):
+def tags(client: HistoryClient, org: str) -> tuple[JSON, JSON]:
     urgent = client.create_tag(org, f"urgent-{RUN}", "needs a look", "red")
     calm = client.create_tag(org, f"calm-{RUN}")
     assert (urgent["color"], calm["color"], calm["description"]) == ("red", "grey", "")
@@ -69,7 +77,7 @@ def tags(client, org):
     return urgent, recolored
 
 
-def chat_metadata(client, org, chat_id, thread_id, history_id):
+def chat_metadata(client: HistoryClient, org: str, chat_id: str, thread_id: str, history_id: str) -> None:
     metadata = client.create_chat_history_metadata(org, chat_id, thread_id, history_id, "metadata3", "value3")
     assert (metadata["history_id"], metadata["key"]) == (history_id, "metadata3")
     changed = client.update_chat_history_metadata(
@@ -80,7 +88,7 @@ def chat_metadata(client, org, chat_id, thread_id, history_id):
     assert gone == {"message": f"metadata {metadata['id']} was deleted."}
 
 
-def chat_histories(client, org, chat_id, thread_id, urgent, calm):
+def chat_histories(client: HistoryClient, org: str, chat_id: str, thread_id: str, urgent: JSON, calm: JSON) -> int:
     made = client.create_chat_history(
         org, chat_id, thread_id, "Tell me about bees", "Bees make honey.",
         tag_ids=[urgent["id"]], metadata=[{"metadata1": "value1"}, {"metadata2": "value2"}],
@@ -107,10 +115,11 @@ def chat_histories(client, org, chat_id, thread_id, urgent, calm):
     assert deleted["id"] == other["id"]
     expect(NotFound, client.get_chat_history, org, chat_id, thread_id, other["id"])
     expect(BadRequest, client.get_qa_histories, org, chat_id)  # the SDK's own type pre-flight
-    return client.get_chat_histories(org, chat_id)["total"]
+    total: int = client.get_chat_histories(org, chat_id)["total"]
+    return total
 
 
-def qa_histories(client, org, qa_id, urgent):
+def qa_histories(client: HistoryClient, org: str, qa_id: str, urgent: JSON) -> int:
     made = client.create_qa_history(
         org, qa_id, "What is ABEJA?", "A honey bee.", tag_ids=[urgent["id"]], metadata=[{"m": "1"}]
     )
@@ -125,10 +134,11 @@ def qa_histories(client, org, qa_id, urgent):
     client.delete_qa_history_metadata(org, qa_id, made["id"], metadata["id"])
     assert [m["key"] for m in client.get_qa_history(org, qa_id, made["id"])["metadata"]] == ["m"]
     assert client.delete_qa_history(org, qa_id, made["id"])["id"] == made["id"]
-    return client.get_qa_histories(org, qa_id)["total"]
+    total: int = client.get_qa_histories(org, qa_id)["total"]
+    return total
 
 
-def other_credentials(org, chat_id, key):
+def other_credentials(org: str, chat_id: str, key: str) -> None:
     """Basic auth (user id + personal access token = the API key), `me`, and an organization that is not ours."""
     basic = DeploymentClient(credential={"user_id": "1234567890123", "personal_access_token": key})
     assert basic.get_deployment(org, chat_id)["id"] == chat_id
@@ -136,7 +146,7 @@ def other_credentials(org, chat_id, key):
     expect(NotFound, basic.get_deployments, "1410000000000")
 
 
-def main():
+def main() -> JSON:
     key = os.environ["PLATFORM_AUTH_TOKEN"]
     deployment_client, history_client = DeploymentClient(timeout=30), HistoryClient(timeout=30)
     org = deployment_client.get_deployments("me", limit=1)["organization_id"]  # how a user learns theirs

@@ -7,6 +7,7 @@ import itertools
 import json
 import sys
 from importlib.metadata import version
+from typing import Any
 
 from ragflow_sdk import RAGFlow
 
@@ -14,7 +15,7 @@ BEES = b"Honey bees collect nectar and turn it into honey inside the hive.\n\nTh
 RUST = b"Iron rusts when it reacts with oxygen and water, forming iron oxide."
 
 
-def main(base_url: str, key: str) -> dict:
+def main(base_url: str, key: str) -> dict[str, Any]:
     rag = RAGFlow(api_key=key, base_url=base_url)
     dataset = rag.create_dataset(name="sdk-kb", description="made by ragflow-sdk")
     assert dataset.embedding_model == "all-MiniLM-L6-v2@Builtin" and dataset.chunk_method == "naive"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -17,7 +18,7 @@ from service.domain.tenants import authenticate
 from service.runtime import Runtime
 from tests.support.upstream import UpstreamProcess
 
-PATHS = {
+PATHS: dict[str, tuple[str, Callable[[str], dict[str, Any]]]] = {
     "openai": (
         "/api/v1/chats_openai/{id}/chat/completions",
         lambda q: {"model": "model", "stream": True, "messages": [{"role": "user", "content": q}]},

@@ -52,6 +52,7 @@ async def test_bad_items_and_queries_are_invalid(runtime: Runtime, caller: Calle
     dataset_id = await _dataset_with_items(runtime, caller)
     async with runtime.sessions() as db:
         dataset = await evaluation.get_dataset(db, caller.tenant_id, dataset_id)
+        inputs: object  # each value below is an invalid `inputs`
         for inputs in ([], [{}], [{"a": 1, "b": 2}], "text"):
             with pytest.raises(Invalid):
                 await evaluation.create_item(db, dataset, inputs, [{"a": "b"}], [], [])
@@ -77,8 +78,11 @@ async def test_histories_become_items_with_tags_and_metadata(
         db.add_all([message, tag])
         await db.flush()
         db.add_all([
-            MessageTag(message_id=message.id, tag_id=tag.id, tenant_id=caller.tenant_id),
-            MessageMetadata(tenant_id=caller.tenant_id, message_id=message.id, key="channel", value="email"),
+            MessageTag(message_id=message.id, tag_id=tag.id, tenant_id=caller.tenant_id, assistant_id=assistant.id),
+            MessageMetadata(
+                tenant_id=caller.tenant_id, assistant_id=assistant.id, message_id=message.id, key="channel",
+                value="email",
+            ),
         ])  # fmt: skip
         dataset = await evaluation.create_dataset(db, caller.tenant_id, "from history", "llm", "")
         [item] = await evaluation.add_histories(db, assistant.id, dataset, [message.id])

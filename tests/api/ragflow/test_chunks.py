@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from tests.api.ragflow.helpers import Client, call, new_dataset, parse, retrieve, upload
 from tests.conftest import Caller
 
@@ -93,11 +95,12 @@ async def test_delete_chunks(client: Client, caller: Caller) -> None:
 async def test_other_tenant_cannot_touch_chunks(client: Client, caller: Caller, other_caller: Caller) -> None:
     ds, doc = await parsed_document(client, caller)
     path = f"/datasets/{ds}/documents/{doc}/chunks"
-    for method, kwargs in [
+    attempts: list[tuple[str, dict[str, Any]]] = [
         ("GET", {}),
         ("POST", {"json": {"content": "x"}}),
         ("DELETE", {"json": {"delete_all": True}}),
-    ]:
+    ]
+    for method, kwargs in attempts:
         reply = await call(client, other_caller, method, path, **kwargs)
         assert reply["code"] == 102 and "Bees" not in str(reply)
     assert (await call(client, caller, "GET", path))["data"]["total"] >= 2

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from tests.api.ragflow.helpers import Client, call, new_dataset
 from tests.conftest import Caller
 
@@ -102,12 +104,13 @@ async def test_another_tenant_sees_nothing(client: Client, caller: Caller, other
     mine = await new_dataset(client, caller, "private")
     theirs = await call(client, other_caller, "GET", "/datasets")
     assert theirs["data"] == [] and theirs["total_datasets"] == 0
-    for method, path, kwargs in [
+    attempts: list[tuple[str, str, dict[str, Any]]] = [
         ("GET", f"/datasets/{mine['id']}", {}),
         ("PUT", f"/datasets/{mine['id']}", {"json": {"name": "stolen"}}),
         ("DELETE", "/datasets", {"json": {"ids": [mine["id"]]}}),
         ("GET", f"/datasets/{mine['id']}/documents", {}),
-    ]:
+    ]
+    for method, path, kwargs in attempts:
         reply = await call(client, other_caller, method, path, **kwargs)
         assert reply["code"] == 102 and "private" not in str(reply), reply
     still = await call(client, caller, "GET", f"/datasets/{mine['id']}")
