@@ -305,3 +305,31 @@ async def test_form_encoded_query_and_unicode_case(client: Client, caller: Calle
     assert inputs(raw) == []  # exact match is case-sensitive
     raw = await call(client, caller, "GET", f"{path}?search_query=input_text:%22C++%20tips%22")
     assert inputs(raw) == ["C++ tips"]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "found"),
+    [
+        ("*50% OFF_sale*", True),  # case folded; `%` and `_` taken literally
+        ("*5_% off*", False),  # `_` is not "any character"
+        ("*50%*sale*", True),
+        ("*0x off*", False),
+        ("*\\\\ now", True),  # a backslash, written `\\` inside quotes
+        ("*ÜBER*", True),  # beyond ASCII
+    ],
+)
+async def test_wildcards_keep_like_metacharacters_literal(
+    client: Client, caller: Caller, pattern: str, found: bool
+) -> None:
+    deployment = await new_deployment(client, caller)
+    thread = await new_thread(client, caller, deployment["id"])
+    await new_chat_history(client, caller, deployment["id"], thread["id"], "50% off_sale über \\ now", "a")
+    await new_chat_history(client, caller, deployment["id"], thread["id"], "5x% off", "b")
+    listed = await call(
+        client,
+        caller,
+        "GET",
+        f"/deployments/{deployment['id']}/histories",
+        params={"search_query": f'input_text:"{pattern}"'},
+    )
+    assert inputs(listed) == (["50% off_sale über \\ now"] if found else [])
