@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from tests.api.ragflow.helpers import Client, call, new_dataset, parse, retrieve, upload
@@ -102,3 +103,32 @@ async def test_bad_requests(client: Client, caller: Caller, other_caller: Caller
     assert stolen["code"] == 102 and "honey" not in str(stolen).replace('honey"', "")
     blank = await retrieve(client, caller, question="   ", dataset_ids=[ds])
     assert blank["total"] == 0
+
+
+async def test_term_similarity_is_the_idf_weighted_share_of_query_terms(client: Client, caller: Caller) -> None:
+    """`alpha` is in two of four chunks, `gamma` in one: a chunk with only `alpha` holds its (smaller) share."""
+    ds = await new_dataset(client, caller, "idf")
+    texts = {"a.txt": "alpha beta", "b.txt": "alpha gamma", "c.txt": "delta epsilon", "d.txt": "zeta theta"}
+    docs = await upload(client, caller, ds["id"], *[(name, text.encode()) for name, text in texts.items()])
+    await parse(client, caller, ds["id"], *[doc["id"] for doc in docs])
+    result = await retrieve(
+        client, caller, question="alpha gamma", dataset_ids=[ds["id"]], vector_similarity_weight=0.0,
+        similarity_threshold=0.01,
+    )  # fmt: skip
+    idf = {df: math.log(1 + (4 - df + 0.5) / (df + 0.5)) for df in (1, 2)}
+    shares = {chunk["document_keyword"]: chunk["term_similarity"] for chunk in result["chunks"]}
+    assert shares.keys() == {"a.txt", "b.txt"}
+    assert abs(shares["b.txt"] - 1.0) < 1e-6  # the API rounds to 6 places
+    assert abs(shares["a.txt"] - idf[2] / (idf[1] + idf[2])) < 1e-6
+
+
+async def test_a_question_of_thousands_of_distinct_words_is_answered(client: Client, caller: Caller) -> None:
+    """A pasted document as the question: every term still counts, and the statement stays within bind limits."""
+    ds, _ = await corpus(client, caller)
+    filler = " ".join(f"w{n:05d}x" for n in range(40_000))  # 40,000 distinct terms none of the chunks hold
+    result = await retrieve(
+        client, caller, question=f"honey bees {filler}", dataset_ids=[ds], vector_similarity_weight=0.0,
+        similarity_threshold=0.0,
+    )  # fmt: skip
+    assert names(result)[0] == "bees.txt"
+    assert result["chunks"][0]["term_similarity"] > 0
