@@ -208,6 +208,10 @@ async def test_search_paginates_with_total(client: Client, caller: Caller) -> No
         sort_order="asc",
     )
     assert (page["total"], page["has_next"], inputs(page)) == (3, True, ["Bees and honey", "beekeeping basics"])
+    for query in ("tag_name:urgent", "input_text:*e*"):  # looked up by ids, and scanned
+        beyond = await search(client, caller, deployment_id, query, offset=10, limit=2)
+        assert (beyond["total"] > 0, beyond["has_next"], beyond["histories"]) == (True, False, [])
+        assert beyond["total"] == (await search(client, caller, deployment_id, query))["total"]
 
 
 @pytest.mark.parametrize(
