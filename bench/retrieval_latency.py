@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bench.common import Api, corpus, database_url, document_text, find_dataset, queries, record, server
 from service.db.engine import make_engine, make_sessions
 from service.db.models import Document
+from service.domain.chunk_store import ChunkRow, insert_chunks
 from service.domain.retrieval import RetrievalQuery, plan_search, tune_hnsw
-from service.ingest.store import ChunkRow, insert_chunks
 from service.providers.embedding import BUILTIN, load_embedder
 
 NAME = "synthetic"

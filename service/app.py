@@ -13,6 +13,7 @@ from litestar.exceptions import HTTPException
 from service.api import apps, openai, opsbee, ragflow
 from service.api.ragflow.envelope import http_error
 from service.api.system import healthz
+from service.db import models
 from service.deps import DEPENDENCIES
 from service.runtime import Runtime, build_runtime
 from service.settings import Settings, get_settings
@@ -27,6 +28,11 @@ def _app_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Resp
     if apps.is_apps_path(request.url.path):
         return apps.http_error(request, exc)
     return http_error(request, exc)
+
+
+# Controllers import the domain's row types for annotations only (`TYPE_CHECKING`); Litestar resolves handler
+# and dependency signatures at startup, so it is handed the types here, where the layers are composed.
+SIGNATURE_TYPES = [models.Assistant, models.ChatSession, models.Dataset, models.Document, models.Message]
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Litestar:
@@ -47,6 +53,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     return Litestar(
         route_handlers=[ragflow.router, openai.router, opsbee.router, apps.router, healthz],
         dependencies=DEPENDENCIES,
+        signature_types=SIGNATURE_TYPES,
         exception_handlers={HTTPException: _app_http_error},
         lifespan=[lifespan],
         state=State({"runtime": runtime}),

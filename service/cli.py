@@ -6,11 +6,10 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import signal
 import sys
 from dataclasses import replace
 
-from service.settings import Settings, get_settings
+from service.settings import Settings, SettingsError, get_settings
 
 log = logging.getLogger("nectar")
 
@@ -60,15 +59,11 @@ def _print_key_info(settings: Settings, tenant_id: str, new_key: str | None) -> 
 
 async def _worker(settings: Settings) -> None:
     from service.runtime import build_runtime
+    from workers.main import run_worker
 
-    runtime = await build_runtime(replace(settings, inline_worker=True))
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    print("Nectar worker running (Ctrl-C stops)", flush=True)
+    runtime = await build_runtime(settings, worker=False)
     try:
-        await stop.wait()
+        await run_worker(runtime)
     finally:
         await runtime.close()
 
@@ -113,7 +108,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except SettingsError as exc:  # a configuration mistake: say which variable, no traceback
+        sys.exit(f"nectar: {exc}")
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
         settings = replace(

@@ -1,10 +1,13 @@
-"""The composition root: database, embedders and the in-process worker, built once per process."""
+"""The composition root: database, embedders and LLM clients, built once per process.
+
+The API (through `deps.py`) and the workers (`workers/main.py`) take what they need from here; neither builds
+its own. `nectar serve` also runs one worker in-process, which this module starts and stops.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import gc
-import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -12,26 +15,23 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from service.db.embedded import EmbeddedPostgres
 from service.db.engine import check_pgvector, make_engine, make_sessions, upgrade
 from service.domain.answering import Answerer
-from service.domain.memory import MEMORY_JOB, MemoryJob
-from service.ingest.run import Ingest
 from service.providers.embedding import SentenceTransformerEmbedder, load_embedder
 from service.providers.llm import ModelRegistry
 from service.settings import Settings
-from workers.queue import INGEST, JobHandler, Worker
-
-log = logging.getLogger(__name__)
+from workers.main import InlineWorker, start_inline
 
 
 @dataclass
 class Runtime:
+    """One process's shared resources; `close()` releases them (worker first, then models, engine, server)."""
+
     settings: Settings
     database_url: str
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     embedded: EmbeddedPostgres | None = None
-    worker: Worker | None = None
+    worker: InlineWorker | None = None
     models: ModelRegistry = field(init=False)
-    _worker_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def embedder(self, name: str | None = None) -> SentenceTransformerEmbedder:
         settings = self.settings
@@ -45,43 +45,22 @@ class Runtime:
     def answerer(self) -> Answerer:
         return Answerer(self.sessions, self.embedder, self.models, self.embedder().count_tokens)
 
-    def ingest(self) -> Ingest:
-        return Ingest(self.sessions, self.embedder)
-
     async def start_worker(self) -> None:
-        handlers: dict[str, JobHandler] = {INGEST: self.ingest(), MEMORY_JOB: MemoryJob(self.sessions, self.models)}
-        self.worker = Worker(self.database_url, handlers, self.settings.worker_concurrency)
-        self._worker_task = asyncio.create_task(self.worker.run(), name="nectar-worker")
-        await asyncio.wait(
-            [asyncio.create_task(self.worker.started.wait()), self._worker_task],
-            return_when=asyncio.FIRST_COMPLETED,
-        )
-        if self._worker_task.done():
-            self._worker_task.result()
-        self._worker_task.add_done_callback(_log_worker_exit)
+        """Run a consumer of every job kind in this process (`nectar serve`'s single-machine default)."""
+        self.worker = await start_inline(self)
 
     def check_worker(self) -> None:
         """Raise when the in-process worker has stopped on its own (healthz reports it)."""
-        task = self._worker_task
-        if task is not None and task.done() and not task.cancelled() and task.exception() is not None:
-            raise RuntimeError(f"in-process worker stopped: {task.exception()!r}")
+        if self.worker is not None:
+            self.worker.check()
 
     async def close(self) -> None:
-        if self.worker is not None and self._worker_task is not None:
-            self.worker.stop()
-            try:
-                await asyncio.wait_for(self._worker_task, timeout=10)
-            except (TimeoutError, asyncio.CancelledError):
-                self._worker_task.cancel()
+        if self.worker is not None:
+            await self.worker.stop()
         await self.models.close()
         await self.engine.dispose()
         if self.embedded is not None:
             await asyncio.to_thread(self.embedded.stop)
-
-
-def _log_worker_exit(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("in-process worker stopped", exc_info=task.exception())
 
 
 async def open_database(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:

@@ -21,6 +21,10 @@ class LLMProvider:
     models: tuple[str, ...] = ()
 
 
+class SettingsError(ValueError):
+    """A variable's value cannot be used; the message names the variable and the value."""
+
+
 def _providers(raw: str) -> dict[str, LLMProvider]:
     """NECTAR_LLM_PROVIDERS: `{"vllm": {"base_url": "http://gpu:8000/v1", "api_key": "...", "models": [...]}}`."""
     try:
@@ -30,13 +34,67 @@ def _providers(raw: str) -> dict[str, LLMProvider]:
             for name, e in entries.items()
         }
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ValueError(
+        raise SettingsError(
             f"NECTAR_LLM_PROVIDERS is not a JSON object of {{name: {{base_url, api_key}}}}: {exc}"
         ) from exc
 
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
+
+
+def _given(name: str) -> str | None:
+    """The variable's value, or None when unset or empty (compose files write `NAME=` for "not set")."""
+    return os.environ.get(name, "").strip() or None
+
+
+def _int(name: str, default: int, minimum: int | None = None, maximum: int | None = None) -> int:
+    raw = _given(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        bounds = f"at least {minimum}" if maximum is None else f"between {minimum} and {maximum}"
+        raise SettingsError(f"{name}={raw!r} is out of range: it must be {bounds}")
+    return value
+
+
+def _float(name: str, default: float, minimum: float | None = None) -> float:
+    raw = _given(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number") from None
+    if minimum is not None and not value > minimum:  # `not >` also refuses nan
+        raise SettingsError(f"{name}={raw!r} is out of range: it must be more than {minimum:g}")
+    return value
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = _given(name)
+    if raw is None:
+        return default
+    if raw.lower() in _TRUE + _FALSE:
+        return raw.lower() in _TRUE
+    raise SettingsError(f"{name}={raw!r} is not a yes/no value: use one of {', '.join(_TRUE + _FALSE)}")
+
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")  # the ones both logging and uvicorn know
+
+
+def _log_level(name: str, default: str) -> str:
+    raw = _given(name) or default
+    if raw.upper() not in _LOG_LEVELS:
+        raise SettingsError(f"{name}={raw!r} is not a log level: use one of {', '.join(_LOG_LEVELS)}")
+    return raw.upper()
 
 
 @dataclass(frozen=True)
@@ -65,18 +123,18 @@ class Settings:
             database_url=os.environ.get("DATABASE_URL") or None,
             data_dir=Path(_env("NECTAR_DATA_DIR", ".nectar")).resolve(),
             host=_env("NECTAR_HOST", "127.0.0.1"),
-            port=int(_env("NECTAR_PORT", "9380")),
+            port=_int("NECTAR_PORT", 9380, minimum=0, maximum=65535),
             api_key=os.environ.get("NECTAR_API_KEY") or None,
             default_embedding_model=_env("NECTAR_EMBEDDING_MODEL", DEFAULT_EMBEDDING_MODEL),
-            embed_batch_size=int(_env("NECTAR_EMBED_BATCH_SIZE", "64")),
-            embed_parallel=int(_env("NECTAR_EMBED_PARALLEL", str(len(os.sched_getaffinity(0))))),
-            max_upload_bytes=int(_env("NECTAR_MAX_UPLOAD_BYTES", str(128 * 1024 * 1024))),
-            inline_worker=_env("NECTAR_INLINE_WORKER", "1") not in ("0", "false", "no"),
-            worker_concurrency=int(_env("NECTAR_WORKER_CONCURRENCY", "8")),
-            log_level=_env("NECTAR_LOG_LEVEL", "INFO"),
+            embed_batch_size=_int("NECTAR_EMBED_BATCH_SIZE", 64, minimum=1),
+            embed_parallel=_int("NECTAR_EMBED_PARALLEL", len(os.sched_getaffinity(0)), minimum=1),
+            max_upload_bytes=_int("NECTAR_MAX_UPLOAD_BYTES", 128 * 1024 * 1024, minimum=1),
+            inline_worker=_bool("NECTAR_INLINE_WORKER", True),
+            worker_concurrency=_int("NECTAR_WORKER_CONCURRENCY", 8, minimum=1),
+            log_level=_log_level("NECTAR_LOG_LEVEL", "INFO"),
             llm_providers=_providers(_env("NECTAR_LLM_PROVIDERS", "") or "{}"),
             default_llm=_env("NECTAR_DEFAULT_LLM", DEFAULT_LLM),
-            llm_timeout=float(_env("NECTAR_LLM_TIMEOUT", "60")),
+            llm_timeout=_float("NECTAR_LLM_TIMEOUT", 60.0, minimum=0),
         )
 
 

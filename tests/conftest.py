@@ -16,11 +16,11 @@ import pytest
 
 from service.app import create_app
 from service.db.embedded import EmbeddedPostgres
+from service.db.engine import asyncpg_dsn
 from service.domain.tenants import add_api_key, create_tenant
 from service.runtime import Runtime, build_runtime
 from service.settings import LLMProvider, Settings
 from tests.support.upstream import UpstreamProcess
-from workers.queue import asyncpg_dsn
 
 # The ASGI app type httpx.ASGITransport declares (plain mappings for scope and messages). Litestar's __call__ is the
 # same ASGI 3 callable but typed with its own scope/event TypedDict unions, which mypy will not accept in its place.

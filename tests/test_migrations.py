@@ -9,11 +9,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, text
 
-from service.db.engine import make_engine, upgrade
+from service.db.engine import asyncpg_dsn, make_engine, upgrade
 from service.db.migrations.env_filters import include_object
 from service.db.models import Base
 from tests.conftest import create_database
-from workers.queue import asyncpg_dsn
 
 
 def _diff(connection: Connection) -> list[object]:
@@ -91,5 +90,26 @@ async def test_0007_copies_each_tag_and_metadata_row_its_messages_deployment(ser
             ("a1", digest["source"], digest["wéb"]),
             ("a2", digest["source"], digest["mail"]),
         ]
+    finally:
+        await connection.close()
+
+
+async def test_0008_brings_embedding_names_to_the_canonical_spelling(server_url: str) -> None:
+    """Rows stored as typed (`…@builtin`) before 0008 are renamed, so the HNSW index covers their chunks."""
+    url = await create_database(server_url)
+    await upgrade(url, "0007")
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        await connection.execute("""
+            INSERT INTO tenants (id, name) VALUES ('t1', 'org');
+            INSERT INTO datasets (id, tenant_id, name, avatar, description, embedding_model, permission, chunk_method,
+                                  parser_config, pagerank, language, similarity_threshold, vector_similarity_weight)
+                VALUES ('d1', 't1', 'typed', '', '', 'all-MiniLM-L6-v2@builtin', 'me', 'naive', '{}', 0, 'English',
+                        0.2, 0.3),
+                       ('d2', 't1', 'other', '', '', 'bge-m3@Elsewhere', 'me', 'naive', '{}', 0, 'English', 0.2, 0.3);
+        """)
+        await upgrade(url)
+        names = await connection.fetch("SELECT id, embedding_model FROM datasets ORDER BY id")
+        assert [tuple(row) for row in names] == [("d1", "all-MiniLM-L6-v2@Builtin"), ("d2", "bge-m3@Elsewhere")]
     finally:
         await connection.close()

@@ -10,11 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from service.db.models import Document
-
 
 def _score(value: Any) -> float:
     """Rounded, and never NaN/Inf (RAGFlow scrubs those to null; a score of 0 says the same)."""
@@ -54,19 +49,6 @@ def reference_chunks(
     ]
 
 
-async def document_metadata(
-    db: AsyncSession, reference: dict[str, Any], fields: list[str] | None = None
-) -> dict[str, dict[str, Any]]:
-    """The `meta_fields` of the documents a reference cites (RAGFlow's `reference_metadata.include`).
-
-    With `fields`, only those keys are kept.
-    """
-    document_ids = {str(hit["document_id"]) for hit in reference.get("chunks") or [] if hit.get("document_id")}
-    if not document_ids:
-        return {}
-    rows = await db.execute(select(Document.id, Document.meta_fields).where(Document.id.in_(document_ids)))
-    found: dict[str, dict[str, Any]] = {}
-    for document_id, meta in rows:
-        meta = meta or {}
-        found[document_id] = {key: meta[key] for key in fields if key in meta} if fields is not None else dict(meta)
-    return found
+def cited_documents(reference: dict[str, Any]) -> set[str]:
+    """The ids of the documents an answer's reference cites."""
+    return {str(hit["document_id"]) for hit in reference.get("chunks") or [] if hit.get("document_id")}

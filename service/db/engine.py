@@ -15,6 +15,11 @@ class PgvectorBroken(RuntimeError):
     pass
 
 
+def asyncpg_dsn(sqlalchemy_url: str) -> str:
+    """The same database as a plain asyncpg DSN (what pgqueuer and raw connections take)."""
+    return sqlalchemy_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
 def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
 

@@ -19,12 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.db.models import ChatSession, Dataset, new_id
 from service.domain import conversations, retrieval
 from service.domain.assistants import AssistantConfig
-from service.domain.memory import MEMORY_JOB
 from service.domain.prompts import build_messages, system_prompt
 from service.errors import DomainError
+from service.jobs import MEMORY, enqueue
 from service.providers.base import Embedder, Generation, Passage, Usage
 from service.providers.llm import ModelRegistry
-from workers.queue import enqueue
 
 
 @dataclass
@@ -59,10 +58,6 @@ class Answer:
     prompt_tokens: int
     completion_tokens: int
     created_at: float
-
-
-def empty_reference() -> dict[str, Any]:
-    return {"total": 0, "chunks": [], "doc_aggs": []}
 
 
 @dataclass
@@ -117,6 +112,16 @@ class Answerer:
             entry.status, entry.error = "cancelled", "the client went away before the answer was complete"
             await self._record(entry, started)
             raise
+
+    async def complete(self, question: Question) -> Answer:
+        """The whole answer, for a client that does not stream (the stream is drained, so it ends normally)."""
+        answer = None
+        async for event in self.ask(question):
+            if isinstance(event, Answer):
+                answer = event
+        if answer is None:
+            raise RuntimeError("the answering layer ends every answer with an Answer")
+        return answer
 
     async def _answer(
         self, question: Question, entry: conversations.Record, started: float
@@ -211,7 +216,7 @@ class Answerer:
             async with self.sessions() as db:
                 message = await conversations.record(db, entry)
                 if remember:
-                    await enqueue(db, MEMORY_JOB, [{"message_id": message.id}])
+                    await enqueue(db, MEMORY, [{"message_id": message.id}])
                 await db.commit()
         return message.id
 

@@ -12,14 +12,17 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Assistant, ChatSession, Message, PublishedConfig, utcnow
 from service.domain import assistants, conversations
 from service.domain.answering import Question
 from service.domain.assistants import MEMORY_MODES, AssistantConfig, config_of
-from service.errors import Conflict, Invalid, NotFound
+from service.domain.llms import chosen_llm
+from service.domain.pages import Page, paged
+from service.errors import Conflict, Invalid, NotFound, Unsupported
+from service.providers.llm import ModelRegistry
 
 CHANNEL = "apps"
 DEBUG_SESSION_NAME = "Debug conversation"
@@ -33,12 +36,6 @@ class InvalidField(Invalid):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
-
-
-@dataclass
-class Page:
-    number: int
-    size: int
 
 
 @dataclass
@@ -64,6 +61,14 @@ def check_memory_mode(value: Any) -> str:
     if value not in MEMORY_MODES:
         raise InvalidField("memory_mode", f"`memory_mode` must be one of {', '.join(MEMORY_MODES)}")
     return str(value)
+
+
+def check_llm(models: ModelRegistry, llm_id: str) -> str:
+    """The model an app's config names, as its canonical `name@provider` (what gets stored)."""
+    try:
+        return chosen_llm(models, llm_id)
+    except Unsupported:
+        raise InvalidField("model_config.llm_id", f"`model_config.llm_id` {llm_id} is not a known model") from None
 
 
 def check_text(field: str, value: Any, max_length: int | None = None) -> str:
@@ -146,11 +151,8 @@ async def cancel_publish(db: AsyncSession, app: Assistant) -> Assistant:
 
 async def publish_history(db: AsyncSession, app: Assistant, page: Page) -> tuple[list[PublishedConfig], int]:
     """Newest version first."""
-    where = PublishedConfig.assistant_id == app.id
-    total = await db.scalar(select(func.count()).select_from(PublishedConfig).where(where)) or 0
-    query = select(PublishedConfig).where(where).order_by(PublishedConfig.version.desc())
-    rows = await db.scalars(query.offset((page.number - 1) * page.size).limit(page.size))
-    return list(rows), int(total)
+    query = select(PublishedConfig).where(PublishedConfig.assistant_id == app.id)
+    return await paged(db, query.order_by(PublishedConfig.version.desc()), page)
 
 
 # --- the debug conversation -----------------------------------------------------------------------------------
@@ -233,11 +235,8 @@ async def list_messages(db: AsyncSession, app: Assistant, page: Page) -> tuple[l
     """The debug conversation's visible messages, newest first."""
     if app.debug_session_id is None:
         return [], 0
-    where = _debug_messages(app)
-    total = await db.scalar(select(func.count()).select_from(Message).where(*where)) or 0
-    query = select(Message).where(*where).order_by(Message.created_at.desc(), Message.id.desc())
-    rows = await db.scalars(query.offset((page.number - 1) * page.size).limit(page.size))
-    return list(rows), int(total)
+    query = select(Message).where(*_debug_messages(app))
+    return await paged(db, query.order_by(Message.created_at.desc(), Message.id.desc()), page)
 
 
 async def delete_message(db: AsyncSession, app: Assistant, message_id: str) -> None:

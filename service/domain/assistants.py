@@ -10,6 +10,8 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Assistant, Dataset, Document, Message
+from service.domain.matching import contains
+from service.domain.pages import Page, paged
 from service.errors import Conflict, Invalid, NotFound
 
 DEFAULT_SYSTEM = (
@@ -122,8 +124,7 @@ def _check_prompt_config(prompt: Any) -> None:
 
 @dataclass
 class AssistantQuery:
-    page: int = 1
-    page_size: int = 30
+    page: Page = field(default_factory=Page)
     orderby: str = "create_time"
     desc: bool = True
     id: str | None = None
@@ -217,17 +218,14 @@ def _filtered(query: Select[Any], tenant_id: str, spec: AssistantQuery) -> Selec
     if spec.name:
         query = query.where(Assistant.name == spec.name)
     if spec.keywords:
-        query = query.where(Assistant.name.ilike(f"%{spec.keywords}%"))
+        query = query.where(contains(Assistant.name, spec.keywords))
     return query
 
 
 async def list_assistants(db: AsyncSession, tenant_id: str, spec: AssistantQuery) -> tuple[list[Assistant], int]:
-    total = await db.scalar(_filtered(select(func.count()).select_from(Assistant), tenant_id, spec)) or 0
     column = {"update_time": Assistant.updated_at, "name": Assistant.name}.get(spec.orderby, Assistant.created_at)
     order = column.desc() if spec.desc else column.asc()
-    query = _filtered(select(Assistant), tenant_id, spec).order_by(order, Assistant.id)
-    rows = await db.scalars(query.offset((spec.page - 1) * spec.page_size).limit(spec.page_size))
-    return list(rows), int(total)
+    return await paged(db, _filtered(select(Assistant), tenant_id, spec).order_by(order, Assistant.id), spec.page)
 
 
 async def update_assistant(
@@ -273,14 +271,6 @@ async def dataset_name_map(db: AsyncSession, dataset_ids: list[str]) -> dict[str
         return {}
     rows = await db.execute(select(Dataset.id, Dataset.name).where(Dataset.id.in_(set(dataset_ids))))
     return {dataset_id: name for dataset_id, name in rows}
-
-
-async def dataset_names(db: AsyncSession, dataset_ids: list[str]) -> list[str]:
-    if not dataset_ids:
-        return []
-    rows = await db.execute(select(Dataset.id, Dataset.name).where(Dataset.id.in_(dataset_ids)))
-    names = {dataset_id: name for dataset_id, name in rows}
-    return [names[dataset_id] for dataset_id in dataset_ids if dataset_id in names]
 
 
 async def message_counts(db: AsyncSession, assistant_ids: list[str]) -> dict[str, int]:

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Chunk, Document
-from service.domain.search_text import TS_CONFIG, index_text
+from service.domain.chunk_store import ChunkRow, insert_chunks, refresh_document_counts, vector_literal
+from service.domain.matching import contains
+from service.domain.pages import Page, paged
 from service.errors import Invalid, NotFound
-from service.ingest.chunk import count_tokens
-from service.ingest.store import ChunkRow, insert_chunks, refresh_document_counts, vector_literal
 from service.providers.base import Embedder
+from service.text.chunk import count_tokens
+from service.text.search_text import TS_CONFIG, index_text
 
 
 @dataclass
 class ChunkQuery:
-    page: int = 1
-    page_size: int = 30
+    page: Page = field(default_factory=Page)
     keywords: str | None = None
     id: str | None = None
     available: bool | None = None
@@ -33,17 +34,16 @@ def _filtered(query: Select[Any], document: Document, spec: ChunkQuery) -> Selec
         query = query.where(Chunk.available == spec.available)
     if spec.keywords:
         tsquery = func.plainto_tsquery(TS_CONFIG, index_text(spec.keywords))
-        query = query.where(or_(Chunk.tsv.op("@@")(tsquery), Chunk.content.ilike(f"%{spec.keywords}%")))
+        query = query.where(or_(Chunk.tsv.op("@@")(tsquery), contains(Chunk.content, spec.keywords)))
     return query
 
 
 async def list_chunks(db: AsyncSession, document: Document, spec: ChunkQuery) -> tuple[list[Chunk], int]:
-    total = int(await db.scalar(_filtered(select(func.count()).select_from(Chunk), document, spec)) or 0)
+    query = _filtered(select(Chunk), document, spec).order_by(Chunk.ordinal, Chunk.created_at, Chunk.id)
+    rows, total = await paged(db, query, spec.page)
     if spec.id and total == 0:
         raise NotFound(f"Chunk not found: {document.dataset_id}/{spec.id}")
-    query = _filtered(select(Chunk), document, spec).order_by(Chunk.ordinal, Chunk.created_at, Chunk.id)
-    rows = await db.scalars(query.offset((spec.page - 1) * spec.page_size).limit(spec.page_size))
-    return list(rows), total
+    return rows, total
 
 
 async def get_chunk(db: AsyncSession, document: Document, chunk_id: str) -> Chunk:

@@ -5,17 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Assistant, ChatSession, Message, utcnow
+from service.domain.pages import Page, paged
 from service.errors import Invalid, NotFound
 
 
 @dataclass
 class SessionQuery:
-    page: int = 1
-    page_size: int = 30
+    page: Page = field(default_factory=Page)
     orderby: str = "create_time"
     desc: bool = True
     id: str | None = None
@@ -87,13 +87,11 @@ def _filtered(query: Select[Any], assistant: Assistant, spec: SessionQuery) -> S
 
 
 async def list_sessions(db: AsyncSession, assistant: Assistant, spec: SessionQuery) -> tuple[list[ChatSession], int]:
-    total = await db.scalar(_filtered(select(func.count()).select_from(ChatSession), assistant, spec)) or 0
     column = {"update_time": ChatSession.updated_at, "name": ChatSession.name}.get(spec.orderby, ChatSession.created_at)
     query = _filtered(select(ChatSession), assistant, spec).order_by(
         column.desc() if spec.desc else column.asc(), ChatSession.id
     )
-    rows = await db.scalars(query.offset((spec.page - 1) * spec.page_size).limit(spec.page_size))
-    return list(rows), int(total)
+    return await paged(db, query, spec.page)
 
 
 async def delete_sessions(db: AsyncSession, assistant: Assistant, ids: list[str] | None, delete_all: bool) -> int:

@@ -10,9 +10,10 @@ from sqlalchemy import Select, case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Dataset, Document
+from service.domain.pages import Page, count, paged
 from service.errors import Conflict, NotFound
-from service.ingest.chunk import check_method
-from service.providers.embedding import check_model_name
+from service.providers.embedding import canonical_name
+from service.text.chunk import check_method
 
 NAIVE_DEFAULTS: dict[str, Any] = {
     "auto_keywords": 0,
@@ -56,8 +57,7 @@ class DatasetStats:
 
 @dataclass
 class DatasetQuery:
-    page: int = 1
-    page_size: int = 30
+    page: Page = field(default_factory=Page)
     orderby: str = "create_time"
     desc: bool = True
     name: str | None = None
@@ -89,8 +89,7 @@ async def _free_name(db: AsyncSession, tenant_id: str, name: str, exclude_id: st
 async def create_dataset(db: AsyncSession, tenant_id: str, fields: dict[str, Any], default_model: str) -> Dataset:
     chunk_method = fields.get("chunk_method") or "naive"
     check_method(chunk_method)
-    model = fields.get("embedding_model") or default_model
-    check_model_name(model)
+    model = canonical_name(fields.get("embedding_model") or default_model)
     dataset = Dataset(
         tenant_id=tenant_id,
         name=await _free_name(db, tenant_id, fields["name"]),
@@ -132,25 +131,20 @@ def _filtered(query: Select[Any], tenant_id: str, spec: DatasetQuery) -> Select[
     return query
 
 
+async def _check_named(db: AsyncSession, tenant_id: str, spec: DatasetQuery) -> None:
+    """RAGFlow refuses an `id` or `name` filter the tenant has no dataset for, instead of listing nothing."""
+    for what, only in ((spec.id, DatasetQuery(id=spec.id)), (spec.name, DatasetQuery(name=spec.name))):
+        if what and not await count(db, _filtered(select(Dataset.id), tenant_id, only)):
+            raise lacks_permission(tenant_id, what)
+
+
 async def list_datasets(db: AsyncSession, tenant_id: str, spec: DatasetQuery) -> tuple[list[Dataset], int]:
     if spec.id and spec.ids:
         raise Conflict("`id` and `ids` cannot be given together")
-    for what in filter(None, [spec.id, spec.name]):
-        found = await db.scalar(
-            _filtered(
-                select(func.count()).select_from(Dataset),
-                tenant_id,
-                DatasetQuery(id=spec.id if what == spec.id else None, name=spec.name if what == spec.name else None),
-            )
-        )
-        if not found:
-            raise lacks_permission(tenant_id, what)
-    total = int(await db.scalar(_filtered(select(func.count()).select_from(Dataset), tenant_id, spec)) or 0)
+    await _check_named(db, tenant_id, spec)
     column = Dataset.updated_at if spec.orderby == "update_time" else Dataset.created_at
     order = (column.desc(), Dataset.id.desc()) if spec.desc else (column.asc(), Dataset.id.asc())
-    query = _filtered(select(Dataset), tenant_id, spec).order_by(*order)
-    rows = await db.scalars(query.offset((spec.page - 1) * spec.page_size).limit(spec.page_size))
-    return list(rows), total
+    return await paged(db, _filtered(select(Dataset), tenant_id, spec).order_by(*order), spec.page)
 
 
 async def dataset_stats(db: AsyncSession, dataset_ids: list[str]) -> dict[str, DatasetStats]:
@@ -174,6 +168,12 @@ async def dataset_stats(db: AsyncSession, dataset_ids: list[str]) -> dict[str, D
     return stats
 
 
+async def _check_model_change(db: AsyncSession, dataset: Dataset, model: str) -> None:
+    """A dataset's vectors all come from one model: it changes only while there are none."""
+    if model != dataset.embedding_model and (await dataset_stats(db, [dataset.id]))[dataset.id].chunk_count > 0:
+        raise Conflict("When chunk_num > 0, embedding_model must remain unchanged")
+
+
 async def update_dataset(db: AsyncSession, tenant_id: str, dataset_id: str, changes: dict[str, Any]) -> Dataset:
     dataset = await get_dataset(db, tenant_id, dataset_id)
     if not changes:
@@ -182,10 +182,9 @@ async def update_dataset(db: AsyncSession, tenant_id: str, dataset_id: str, chan
         changes["name"] = await _free_name(db, tenant_id, changes["name"], exclude_id=dataset_id)
     if "chunk_method" in changes:
         check_method(changes["chunk_method"])
-    if changes.get("embedding_model") and changes["embedding_model"] != dataset.embedding_model:
-        check_model_name(changes["embedding_model"])
-        if (await dataset_stats(db, [dataset_id]))[dataset_id].chunk_count > 0:
-            raise Conflict("When chunk_num > 0, embedding_model must remain unchanged")
+    if changes.get("embedding_model"):
+        changes["embedding_model"] = canonical_name(changes["embedding_model"])
+        await _check_model_change(db, dataset, changes["embedding_model"])
     method = changes.get("chunk_method", dataset.chunk_method)
     if "parser_config" in changes or method != dataset.chunk_method:
         base = (

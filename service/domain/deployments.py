@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Assistant
 from service.domain import assistants
+from service.domain.pages import Page
 from service.domain.tags import description
 from service.errors import Invalid, NotFound
 
@@ -47,19 +48,20 @@ async def require_kind(db: AsyncSession, tenant_id: str, deployment_id: str, kin
 
 
 async def list_deployments(
-    db: AsyncSession, tenant_id: str, offset: int, limit: int
+    db: AsyncSession, tenant_id: str, page: Page
 ) -> tuple[list[Assistant], dict[str, int], bool]:
-    """A page of deployments, their history counts, and whether more follow."""
+    """A page of deployments, their history counts, and whether more follow (one row past the page tells,
+    so this list needs no count)."""
     query = (
         select(Assistant)
         .where(Assistant.tenant_id == tenant_id)
         .order_by(Assistant.created_at.desc(), Assistant.id.desc())
-        .offset(offset)
-        .limit(limit + 1)
+        .offset(page.offset)
+        .limit(page.limit + 1)
     )
     rows = list(await db.scalars(query))
-    page = rows[:limit]
-    return page, await assistants.message_counts(db, [row.id for row in page]), len(rows) > limit
+    shown = rows[: page.limit]
+    return shown, await assistants.message_counts(db, [row.id for row in shown]), len(rows) > page.limit
 
 
 async def history_count(db: AsyncSession, assistant: Assistant) -> int:

@@ -12,11 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Chunk, Dataset, Document, DocumentFile, new_id
 from service.domain.datasets import merged_parser_config
+from service.domain.document_runs import stamp
+from service.domain.matching import contains
+from service.domain.pages import Page, count, paged
 from service.errors import Conflict, Invalid, NotFound, TooLarge
-from service.ingest.chunk import check_method
-from service.ingest.parse import check_supported, suffix_of
-from service.ingest.run import stamp
-from workers.queue import INGEST, enqueue
+from service.jobs import INGEST, enqueue
+from service.text.chunk import check_method
+from service.text.parse import check_supported, suffix_of
 
 DOC_TYPES = {
     "pdf": "pdf",
@@ -37,8 +39,7 @@ class Upload:
 
 @dataclass
 class DocumentQuery:
-    page: int = 1
-    page_size: int = 30
+    page: Page = field(default_factory=Page)
     orderby: str = "create_time"
     desc: bool = True
     keywords: str | None = None
@@ -121,7 +122,7 @@ def _ms(value: int) -> datetime:
 def _filtered(query: Select[Any], dataset: Dataset, spec: DocumentQuery) -> Select[Any]:
     query = query.where(Document.dataset_id == dataset.id)
     if spec.keywords:
-        query = query.where(Document.name.ilike(f"%{spec.keywords}%"))
+        query = query.where(contains(Document.name, spec.keywords))
     if spec.id:
         query = query.where(Document.id == spec.id)
     if spec.name:
@@ -137,17 +138,18 @@ def _filtered(query: Select[Any], dataset: Dataset, spec: DocumentQuery) -> Sele
     return query
 
 
+async def _check_named(db: AsyncSession, dataset: Dataset, spec: DocumentQuery) -> None:
+    """RAGFlow refuses an `id` or `name` filter no document of the dataset has, instead of listing nothing."""
+    for what, only in ((spec.id, DocumentQuery(id=spec.id)), (spec.name, DocumentQuery(name=spec.name))):
+        if what and not await count(db, _filtered(select(Document.id), dataset, only)):
+            raise NotFound(f"You don't own the document {what}.")
+
+
 async def list_documents(db: AsyncSession, dataset: Dataset, spec: DocumentQuery) -> tuple[list[Document], int]:
-    if spec.id and await db.scalar(_filtered(select(func.count()), dataset, DocumentQuery(id=spec.id))) == 0:
-        raise NotFound(f"You don't own the document {spec.id}.")
-    if spec.name and not await db.scalar(_filtered(select(func.count()), dataset, DocumentQuery(name=spec.name))):
-        raise NotFound(f"You don't own the document {spec.name}.")
-    total = int(await db.scalar(_filtered(select(func.count()).select_from(Document), dataset, spec)) or 0)
+    await _check_named(db, dataset, spec)
     column = {"update_time": Document.updated_at, "name": Document.name}.get(spec.orderby, Document.created_at)
     order = (column.desc(), Document.id.desc()) if spec.desc else (column.asc(), Document.id.asc())
-    query = _filtered(select(Document), dataset, spec).order_by(*order)
-    rows = await db.scalars(query.offset((spec.page - 1) * spec.page_size).limit(spec.page_size))
-    return list(rows), total
+    return await paged(db, _filtered(select(Document), dataset, spec).order_by(*order), spec.page)
 
 
 async def read_file(db: AsyncSession, dataset: Dataset, document_id: str) -> tuple[Document, bytes]:

@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, func, select, true
+from sqlalchemy import ColumnElement, exists, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import ChatSession, EvalDataset, EvalItem, Message, MessageMetadata, MessageTag, Tag
+from service.domain.pages import Page, paged
 from service.domain.search_query import Field, compare, compile_query
 from service.errors import Invalid, NotFound
 
 DATASET_TYPES = ("qa", "llm")
-
-
-@dataclass
-class Page:
-    offset: int = 0
-    limit: int = 1000
 
 
 def _name(name: Any) -> str:
@@ -60,11 +54,8 @@ async def get_dataset(db: AsyncSession, tenant_id: str, dataset_id: str) -> Eval
 
 
 async def list_datasets(db: AsyncSession, tenant_id: str, page: Page) -> tuple[list[EvalDataset], int]:
-    where = EvalDataset.tenant_id == tenant_id
-    total = await db.scalar(select(func.count()).select_from(EvalDataset).where(where)) or 0
-    query = select(EvalDataset).where(where).order_by(EvalDataset.created_at.desc(), EvalDataset.id)
-    rows = await db.scalars(query.offset(page.offset).limit(page.limit))
-    return list(rows), int(total)
+    query = select(EvalDataset).where(EvalDataset.tenant_id == tenant_id)
+    return await paged(db, query.order_by(EvalDataset.created_at.desc(), EvalDataset.id), page)
 
 
 async def item_counts(db: AsyncSession, dataset_ids: list[str]) -> dict[str, int]:
@@ -79,6 +70,12 @@ async def update_dataset(db: AsyncSession, dataset: EvalDataset, name: Any, desc
     await db.flush()
     await db.refresh(dataset)
     return dataset
+
+
+async def delete_dataset(db: AsyncSession, dataset: EvalDataset) -> None:
+    """Its items go with it (cascade)."""
+    await db.delete(dataset)
+    await db.flush()
 
 
 def _pairs(value: Any, field: str, required: bool) -> list[dict[str, Any]]:
@@ -125,6 +122,11 @@ async def get_item(db: AsyncSession, dataset: EvalDataset, item_id: str) -> Eval
     return item
 
 
+async def delete_item(db: AsyncSession, item: EvalItem) -> None:
+    await db.delete(item)
+    await db.flush()
+
+
 def _pair_field(column: Any, part: str) -> Field:
     """`input_keys:q*` and friends: some entry of a list of one-key objects has a matching key (or value)."""
 
@@ -159,11 +161,8 @@ ITEM_FIELDS: dict[str, Field] = {
 async def list_items(
     db: AsyncSession, dataset: EvalDataset, search_query: str | None, page: Page
 ) -> tuple[list[EvalItem], int]:
-    where = [EvalItem.dataset_id == dataset.id, compile_query(search_query or "", ITEM_FIELDS)]
-    total = await db.scalar(select(func.count()).select_from(EvalItem).where(*where)) or 0
-    query: Select[Any] = select(EvalItem).where(*where).order_by(EvalItem.created_at.desc(), EvalItem.id)
-    rows = await db.scalars(query.offset(page.offset).limit(page.limit))
-    return list(rows), int(total)
+    query = select(EvalItem).where(EvalItem.dataset_id == dataset.id, compile_query(search_query or "", ITEM_FIELDS))
+    return await paged(db, query.order_by(EvalItem.created_at.desc(), EvalItem.id), page)
 
 
 async def _histories(db: AsyncSession, assistant_id: str, history_ids: list[str]) -> list[tuple[Message, str]]:

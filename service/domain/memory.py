@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import ChatSession, Message
 from service.errors import DomainError
@@ -21,7 +20,6 @@ from service.providers.llm import Extractive, ModelRegistry
 
 log = logging.getLogger(__name__)
 
-MEMORY_JOB = "update_memory"
 SUMMARY_CHARS = 2000
 SUMMARIZE = (
     "You maintain the long-term memory of a conversation. Rewrite the summary so it keeps every fact, "
@@ -42,41 +40,35 @@ def extractive_summary(previous: str, question: str, answer: str, limit: int = S
     return "\n".join(lines)[:limit]
 
 
-class MemoryJob:
-    """The queue handler: `{"message_id": ...}` → the message's session gets a new summary."""
+async def update_memory(db: AsyncSession, models: ModelRegistry, message_id: str) -> None:
+    """The `MEMORY` job's work: the message's session gets a new summary that includes this turn."""
+    message = await db.get(Message, message_id)
+    if message is None or message.session_id is None or message.deleted_at is not None:
+        return
+    # Locked, so two turns finishing together both land in the summary.
+    session = await db.scalar(select(ChatSession).where(ChatSession.id == message.session_id).with_for_update())
+    if session is None:
+        return
+    session.summary = await summarize(models, session.summary, message.input, message.output, message.model)
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], models: ModelRegistry) -> None:
-        self.sessions = sessions
-        self.models = models
 
-    async def __call__(self, payload: dict[str, Any]) -> None:
-        async with self.sessions() as db:
-            message = await db.get(Message, payload["message_id"])
-            if message is None or message.session_id is None or message.deleted_at is not None:
-                return
-            # Locked, so two turns finishing together both land in the summary.
-            session = await db.scalar(select(ChatSession).where(ChatSession.id == message.session_id).with_for_update())
-            if session is None:
-                return
-            session.summary = await self.summarize(session.summary, message.input, message.output, message.model)
-            await db.commit()
-
-    async def summarize(self, previous: str, question: str, answer: str, llm_id: str) -> str:
-        fallback = extractive_summary(previous, question, answer)
-        try:
-            model, name = self.models.resolve(llm_id)
-        except DomainError:
-            return fallback
-        if isinstance(model, Extractive):
-            return fallback
-        turn = f"Summary so far:\n{previous or '(empty)'}\n\nNew turn:\nUser: {question}\nAssistant: {answer}"
-        messages = [
-            {"role": "system", "content": SUMMARIZE.format(limit=SUMMARY_CHARS)},
-            {"role": "user", "content": turn},
-        ]
-        try:
-            pieces = [p async for p in model.stream(Generation(name, messages)) if not isinstance(p, Usage)]
-        except DomainError as exc:  # memory must not be lost because the LLM hiccupped
-            log.warning("summary by %s failed (%s); kept an extractive one", llm_id, exc.message)
-            return fallback
-        return "".join(pieces).strip()[:SUMMARY_CHARS] or fallback
+async def summarize(models: ModelRegistry, previous: str, question: str, answer: str, llm_id: str) -> str:
+    """The session's next summary: the upstream LLM's rewrite, else (extractive model, LLM failed) one line more."""
+    fallback = extractive_summary(previous, question, answer)
+    try:
+        model, name = models.resolve(llm_id)
+    except DomainError:
+        return fallback
+    if isinstance(model, Extractive):
+        return fallback
+    turn = f"Summary so far:\n{previous or '(empty)'}\n\nNew turn:\nUser: {question}\nAssistant: {answer}"
+    messages = [
+        {"role": "system", "content": SUMMARIZE.format(limit=SUMMARY_CHARS)},
+        {"role": "user", "content": turn},
+    ]
+    try:
+        pieces = [p async for p in model.stream(Generation(name, messages)) if not isinstance(p, Usage)]
+    except DomainError as exc:  # memory must not be lost because the LLM hiccupped
+        log.warning("summary by %s failed (%s); kept an extractive one", llm_id, exc.message)
+        return fallback
+    return "".join(pieces).strip()[:SUMMARY_CHARS] or fallback

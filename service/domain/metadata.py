@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Document
+from service.domain.matching import contains, ends_with, starts_with
 from service.errors import Invalid
 
 NUMBER = r"^\s*-?\d+(\.\d+)?\s*$"
@@ -34,10 +35,6 @@ OPERATORS = (
     "is", "not is", "=", "≠", "!=", "contains", "not contains", "in", "not in",
     "start with", "end with", "empty", "not empty", *ORDERINGS,
 )  # fmt: skip
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _any_value(name: str, test: Any) -> ColumnElement[bool]:
@@ -72,9 +69,9 @@ def _condition(name: str, operator: str, value: str) -> ColumnElement[bool]:
     tests = {
         "is": lambda text: text == value,
         "=": lambda text: text == value,
-        "contains": lambda text: text.ilike(f"%{_escape_like(value)}%", escape="\\"),
-        "start with": lambda text: text.ilike(f"{_escape_like(value)}%", escape="\\"),
-        "end with": lambda text: text.ilike(f"%{_escape_like(value)}", escape="\\"),
+        "contains": lambda text: contains(text, value),
+        "start with": lambda text: starts_with(text, value),
+        "end with": lambda text: ends_with(text, value),
         "in": lambda text: text.in_([v.strip() for v in value.split(",")]),
     }
     return _any_value(name, tests[operator])
@@ -116,3 +113,17 @@ async def matching_documents(db: AsyncSession, dataset_ids: list[str], condition
     where = compile_condition(condition)
     query = select(Document.id).where(Document.dataset_id.in_(dataset_ids), where)
     return list(await db.scalars(query))
+
+
+async def meta_fields_of(
+    db: AsyncSession, document_ids: set[str], fields: list[str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Document id → its `meta_fields` (only the keys in `fields`, when given), for the ids that exist."""
+    if not document_ids:
+        return {}
+    rows = await db.execute(select(Document.id, Document.meta_fields).where(Document.id.in_(document_ids)))
+    found: dict[str, dict[str, Any]] = {}
+    for document_id, meta in rows:
+        meta = meta or {}
+        found[document_id] = {key: meta[key] for key in fields if key in meta} if fields is not None else dict(meta)
+    return found

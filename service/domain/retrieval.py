@@ -20,10 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Dataset, Document
 from service.domain import metadata
-from service.domain.search_text import TS_CONFIG, index_text
+from service.domain.chunk_store import vector_literal
 from service.errors import Invalid, NotFound
-from service.ingest.store import vector_literal
 from service.providers.base import Embedder
+from service.text.search_text import TS_CONFIG, index_text
 
 # Vector candidates per query: the fused ranking rescans them exactly, so a few hundred are plenty for any page
 # a person reads; deeper pages widen it. top_k caps it as in RAGFlow.

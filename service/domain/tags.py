@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Tag, utcnow
+from service.domain.pages import Page, paged
 from service.errors import Conflict, Invalid, NotFound
 
 COLORS = (
@@ -89,10 +90,9 @@ async def get_tag(db: AsyncSession, tenant_id: str, tag_id: str) -> Tag:
     return tag
 
 
-async def list_tags(db: AsyncSession, tenant_id: str, offset: int, limit: int) -> tuple[list[Tag], int]:
-    total = await db.scalar(select(func.count()).select_from(Tag).where(Tag.tenant_id == tenant_id)) or 0
+async def list_tags(db: AsyncSession, tenant_id: str, page: Page) -> tuple[list[Tag], int]:
     query = select(Tag).where(Tag.tenant_id == tenant_id).order_by(Tag.created_at.desc(), Tag.id.desc())
-    return list(await db.scalars(query.offset(offset).limit(limit))), int(total)
+    return await paged(db, query, page)
 
 
 async def update_tag(db: AsyncSession, tag: Tag, changes: dict[str, Any]) -> Tag:

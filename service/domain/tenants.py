@@ -7,7 +7,7 @@ import hashlib
 import secrets
 import time
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import ApiKey, Tenant
@@ -55,10 +55,6 @@ async def ensure_default_tenant(db: AsyncSession, seed_key: str | None) -> tuple
     if seed_key is not None:
         await add_api_key(db, tenant.id, seed_key)
     return tenant, created_key
-
-
-async def key_count(db: AsyncSession, tenant_id: str) -> int:
-    return int(await db.scalar(select(func.count()).where(ApiKey.tenant_id == tenant_id)) or 0)
 
 
 def parse_authorization(header: str | None) -> str:

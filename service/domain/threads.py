@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Assistant, ChatSession, utcnow
+from service.domain.pages import Page, paged
 from service.domain.tags import description
 from service.errors import Invalid, NotFound
 
@@ -49,13 +50,9 @@ async def get_thread(db: AsyncSession, assistant: Assistant, thread_id: str) -> 
     return thread
 
 
-async def list_threads(
-    db: AsyncSession, assistant: Assistant, offset: int, limit: int
-) -> tuple[list[ChatSession], int]:
-    where = ChatSession.assistant_id == assistant.id
-    total = await db.scalar(select(func.count()).select_from(ChatSession).where(where)) or 0
-    query = select(ChatSession).where(where).order_by(ChatSession.created_at.desc(), ChatSession.id.desc())
-    return list(await db.scalars(query.offset(offset).limit(limit))), int(total)
+async def list_threads(db: AsyncSession, assistant: Assistant, page: Page) -> tuple[list[ChatSession], int]:
+    query = select(ChatSession).where(ChatSession.assistant_id == assistant.id)
+    return await paged(db, query.order_by(ChatSession.created_at.desc(), ChatSession.id.desc()), page)
 
 
 async def update_thread(db: AsyncSession, thread: ChatSession, name: Any = None, text: Any = None) -> ChatSession:

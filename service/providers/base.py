@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -16,6 +16,10 @@ class Embedder(Protocol):
     async def embed(self, texts: list[str]) -> list[list[float]]: ...
 
     def count_tokens(self, text: str) -> int: ...
+
+
+# The embedder of a `model@provider` name (None: the server's default model), loaded once per process.
+EmbedderFor = Callable[[str | None], Embedder]
 
 
 @dataclass

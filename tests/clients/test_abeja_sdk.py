@@ -10,9 +10,9 @@ from pathlib import Path
 
 import asyncpg
 
+from service.db.engine import asyncpg_dsn
 from service.domain.tenants import hash_key
 from tests.clients.conftest import client_python
-from workers.queue import asyncpg_dsn
 
 SCENARIO = Path(__file__).with_name("abeja_scenario.py")
 SDK = "abeja-sdk-2.3.6"

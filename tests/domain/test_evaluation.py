@@ -7,12 +7,13 @@ import pytest
 from service.db.models import Assistant, ChatSession, Message, MessageMetadata, MessageTag, Tag
 from service.domain import evaluation
 from service.domain.assistants import AssistantConfig, create_assistant
+from service.domain.pages import Page
 from service.domain.search_query import SearchQueryError
 from service.errors import Invalid, NotFound
 from service.runtime import Runtime
 from tests.conftest import Caller
 
-PAGE = evaluation.Page()
+PAGE = Page(0, 1000)
 
 
 async def _dataset_with_items(runtime: Runtime, caller: Caller) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import asyncpg
 
 from service.db.embedded import EmbeddedPostgres
-from workers.queue import asyncpg_dsn
+from service.db.engine import asyncpg_dsn
 
 
 async def test_parallel_queries_leave_the_leader_its_core(tmp_path: Path) -> None:

@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 from service.db.models import Chunk, Document
 from service.domain import datasets, documents
 from service.domain.tenants import create_tenant
-from service.ingest.chunk import chunk
-from service.ingest.parse import parse
 from service.runtime import Runtime, build_runtime
 from service.settings import Settings
+from service.text.chunk import chunk
+from service.text.parse import parse
 from tests.conftest import create_database
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from service.errors import Unsupported
-from service.ingest.chunk import chunk, count_tokens
-from service.ingest.parse import Parsed, Section
+from service.text.chunk import chunk, count_tokens
+from service.text.parse import Parsed, Section
 
 
 def sections(*texts: str) -> Parsed:

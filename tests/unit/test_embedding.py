@@ -7,7 +7,10 @@ import math
 import threading
 from typing import Any
 
-from service.providers.embedding import BUILTIN, SentenceTransformerEmbedder, load_embedder
+import pytest
+
+from service.errors import Invalid, Unsupported
+from service.providers.embedding import BUILTIN, SentenceTransformerEmbedder, canonical_name, load_embedder
 
 TEXTS = [f"Sentence number {i} is about {topic}." for i, topic in enumerate(["cats", "rivers", "taxes", "jazz"] * 4)]
 
@@ -76,3 +79,13 @@ async def test_parallel_encoders_run_batches_at_the_same_time() -> None:
 
     assert len(first) == len(second) == 4
     assert all(close(a, b) for a, b in zip(first, load_embedder(BUILTIN).encode(TEXTS[:4]), strict=True))
+
+
+def test_names_are_canonicalised_once_and_share_one_loaded_model() -> None:
+    assert canonical_name("all-MiniLM-L6-v2@builtin") == canonical_name("all-MiniLM-L6-v2@BUILTIN") == BUILTIN
+    assert load_embedder("all-MiniLM-L6-v2@builtin") is load_embedder(BUILTIN)  # not a second copy of the model
+    with pytest.raises(Invalid):
+        canonical_name("all-MiniLM-L6-v2")
+    for unknown in ("all-MiniLM-L6-v2@Elsewhere", "other-model@Builtin"):
+        with pytest.raises(Unsupported):
+            canonical_name(unknown)

@@ -9,7 +9,7 @@ import pytest
 from pypdf import PdfWriter
 
 from service.errors import Invalid
-from service.ingest.parse import ParseError, parse
+from service.text.parse import ParseError, parse
 
 
 def test_text_and_markdown() -> None:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from service.domain.retrieval import highlight
-from service.domain.search_text import index_text
+from service.text.search_text import index_text
 
 
 def test_cjk_runs_become_overlapping_bigrams() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
@@ -10,22 +10,15 @@ from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.api.apps.envelope import ok
-from service.api.apps.schemas import MAX_HISTORY_PAGE, config_changes, json_body, new_app, page_of
+from service.api.apps.schemas import BODY, MAX_HISTORY_PAGE, config_changes, new_app, page_of
 from service.api.apps.views import app_json, history_json, paginated
-from service.db.models import Assistant
+from service.api.body import json_object
 from service.domain import apps
-from service.domain.apps import InvalidField
-from service.errors import Unsupported
-from service.runtime import Runtime
+from service.providers.llm import ModelRegistry
+from service.settings import Settings
 
-
-def check_model(runtime: Runtime, llm_id: str | None) -> None:
-    if llm_id is None:
-        return
-    try:
-        runtime.models.resolve(llm_id)
-    except Unsupported:
-        raise InvalidField("model_config.llm_id", f"`model_config.llm_id` {llm_id} is not a known model") from None
+if TYPE_CHECKING:
+    from service.db.models import Assistant
 
 
 async def render(db: AsyncSession, app: Assistant) -> dict[str, Any]:
@@ -41,11 +34,12 @@ class AppController(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
         tenant: NamedDependency[str],
-        runtime: NamedDependency[Runtime],
+        settings: NamedDependency[Settings],
+        models: NamedDependency[ModelRegistry],
     ) -> Response[Any]:
         """Extension of the seed: a new app has a draft only (debug answers; other faces once published)."""
-        spec = new_app(await json_body(request), runtime.settings.default_llm)
-        check_model(runtime, spec.config.llm_id)
+        spec = new_app(await json_object(request, BODY), settings.default_llm)
+        spec.config.llm_id = apps.check_llm(models, spec.config.llm_id)
         app = await apps.create_app(db, tenant, spec.name, spec.config, **spec.info)
         return ok(await render(db, app), "创建AI应用成功")
 
@@ -63,11 +57,12 @@ class AppController(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
         tenant: NamedDependency[str],
-        runtime: NamedDependency[Runtime],
+        models: NamedDependency[ModelRegistry],
     ) -> Response[Any]:
         app = await apps.get_app(db, tenant, app_id)
-        changes = config_changes(await json_body(request))
-        check_model(runtime, changes.llm_id)
+        changes = config_changes(await json_object(request, BODY))
+        if changes.llm_id is not None:
+            changes.llm_id = apps.check_llm(models, changes.llm_id)
         await apps.update_draft(db, app, changes)
         return ok(message="更新AI应用配置成功")
 
@@ -95,7 +90,7 @@ class AppController(Controller):
     ) -> Response[Any]:
         app = await apps.get_app(db, tenant, app_id)
         page = page_of(request, MAX_HISTORY_PAGE)
-        rows, total = await apps.publish_history(db, app, page)
+        rows, total = await apps.publish_history(db, app, page.page)
         return ok(paginated([history_json(row) for row in rows], total, page))
 
     @get(["/{app_id:str}/long-term-memory", "/{app_id:str}/summary"])
@@ -114,5 +109,5 @@ class AppController(Controller):
         tenant: NamedDependency[str],
     ) -> Response[Any]:
         app = await apps.get_app(db, tenant, app_id)
-        await apps.write_summary(db, app, (await json_body(request)).get("summary"))
+        await apps.write_summary(db, app, (await json_object(request, BODY)).get("summary"))
         return ok(message="更新AI应用长记忆成功")

@@ -20,43 +20,35 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.types import ASGIApp
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.api.apps.envelope import ok
-from service.api.apps.schemas import MAX_MESSAGES_PAGE, flag, json_body, page_of
+from service.api.apps.schemas import BODY, MAX_MESSAGES_PAGE, flag, page_of
 from service.api.apps.views import message_json, paginated
+from service.api.body import json_object
 from service.api.sse import as_asgi, data_event, event_stream
 from service.domain import apps
-from service.domain.answering import Answer, Delta, Question
+from service.domain.answering import Answerer, Delta, Question
 from service.errors import DomainError
-from service.runtime import Runtime
 
 log = logging.getLogger(__name__)
+Sessions = async_sessionmaker[AsyncSession]
 
 
-async def record_of(runtime: Runtime, message_id: str) -> dict[str, Any]:
-    async with runtime.sessions() as db:
+async def record_of(sessions: Sessions, message_id: str) -> dict[str, Any]:
+    """The recorded message, read in a unit of work of its own: the request's transaction ended before answering."""
+    async with sessions() as db:
         return message_json(await apps.recorded(db, message_id))
 
 
-async def answer_of(runtime: Runtime, question: Question) -> Answer:
-    """Drains the answer (so the answering layer finishes normally) and keeps the final Answer."""
-    answer = None
-    async for event in runtime.answerer().ask(question):
-        if isinstance(event, Answer):
-            answer = event
-    assert answer is not None, "the answering layer ends every answer with an Answer"
-    return answer
-
-
-async def debug_events(runtime: Runtime, question: Question) -> AsyncIterator[bytes]:
+async def debug_events(answerer: Answerer, sessions: Sessions, question: Question) -> AsyncIterator[bytes]:
     ids = {"id": question.message_id, "conversation_id": question.session_id}
     try:
-        async for event in runtime.answerer().ask(question):
+        async for event in answerer.ask(question):
             if isinstance(event, Delta):
                 yield data_event({"event": "agent_message", **ids, "answer": event.text})
             else:
-                yield data_event({"event": "message_end", **await record_of(runtime, event.message_id)})
+                yield data_event({"event": "message_end", **await record_of(sessions, event.message_id)})
     except DomainError as exc:
         yield data_event({"event": "error", **ids, "message": exc.message})
     except Exception as exc:
@@ -74,17 +66,18 @@ class DebugController(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
         tenant: NamedDependency[str],
-        runtime: NamedDependency[Runtime],
+        answerer: NamedDependency[Answerer],
+        sessions: NamedDependency[Sessions],
     ) -> ASGIApp:
         app = await apps.get_app(db, tenant, app_id)
-        body = await json_body(request)
+        body = await json_object(request, BODY)
         stream = flag(body, "stream")
         question = await apps.debug_question(db, app, body.get("query"))
         await db.commit()  # the answer is recorded in its own transaction, and may take a while
         if stream:
-            return event_stream(debug_events(runtime, question))
-        answer = await answer_of(runtime, question)
-        return as_asgi(request, ok(await record_of(runtime, answer.message_id)))
+            return event_stream(debug_events(answerer, sessions, question))
+        answer = await answerer.complete(question)
+        return as_asgi(request, ok(await record_of(sessions, answer.message_id)))
 
     @get("/messages")
     async def list_messages(
@@ -96,7 +89,7 @@ class DebugController(Controller):
     ) -> Response[Any]:
         app = await apps.get_app(db, tenant, app_id)
         page = page_of(request, MAX_MESSAGES_PAGE)
-        rows, total = await apps.list_messages(db, app, page)
+        rows, total = await apps.list_messages(db, app, page.page)
         return ok(paginated([message_json(row) for row in rows], total, page))
 
     @post("/messages/{message_id:str}/delete", status_code=200)

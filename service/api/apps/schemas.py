@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
 
+from service.api.body import BodyMessages
 from service.domain import apps
-from service.domain.apps import ConfigChanges, InvalidField, Page
+from service.domain.apps import ConfigChanges, InvalidField
 from service.domain.assistants import AssistantConfig
-from service.errors import Invalid
+from service.domain.pages import Page
 
 DEFAULT_PAGE_SIZE = 20
 MAX_MESSAGES_PAGE = 20  # the seed: one page holds at most 20 debug messages; a larger page_size is clamped
@@ -26,19 +26,24 @@ class NewApp:
     config: AssistantConfig
 
 
-async def json_body(request: Request[Any, Any, Any], required: bool = True) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        if required:
-            raise Invalid("A JSON object body is required")
-        return {}
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise Invalid("The body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise Invalid(f"The body must be a JSON object, not {type(data).__name__}")
-    return data
+# Every body of this face is required: read with `json_object(request, BODY)`.
+BODY = BodyMessages(
+    empty="A JSON object body is required",
+    malformed="The body is not valid JSON",
+    not_object="The body must be a JSON object, not {kind}",
+)
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """The console's `current_page` (from 1) and `page_size`, which its paginator echoes."""
+
+    number: int
+    size: int
+
+    @property
+    def page(self) -> Page:
+        return Page.numbered(self.number, self.size)
 
 
 def _object(body: dict[str, Any], key: str) -> dict[str, Any]:
@@ -101,8 +106,8 @@ def _positive(request: Request[Any, Any, Any], key: str, default: int) -> int:
     return value
 
 
-def page_of(request: Request[Any, Any, Any], max_size: int) -> Page:
+def page_of(request: Request[Any, Any, Any], max_size: int) -> PageRequest:
     """`current_page` ≥ 1 (past the end: an empty page), `page_size` ≥ 1 (default 20, clamped to `max_size`)."""
     number = _positive(request, "current_page", 1)
     size = _positive(request, "page_size", DEFAULT_PAGE_SIZE)
-    return Page(number, min(size, max_size))
+    return PageRequest(number, min(size, max_size))

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from service.db.models import Assistant, Message, PublishedConfig
-from service.domain.apps import Page, config_id
+from service.api.apps.schemas import PageRequest
+from service.domain.apps import config_id
 from service.domain.assistants import AssistantConfig
+
+if TYPE_CHECKING:
+    from service.db.models import Assistant, Message, PublishedConfig
 
 DRAFTED, PUBLISHED = "drafted", "published"  # the seed's field description (its example says `draft`)
 
@@ -82,7 +85,7 @@ def message_json(message: Message) -> dict[str, Any]:
     }
 
 
-def paginated(items: list[dict[str, Any]], total: int, page: Page) -> dict[str, Any]:
+def paginated(items: list[dict[str, Any]], total: int, page: PageRequest) -> dict[str, Any]:
     paginator = {
         "current_page": page.number,
         "page_size": page.size,

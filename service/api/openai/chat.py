@@ -13,24 +13,27 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Request, Response, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.types import ASGIApp
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.api.openai.errors import ARGUMENT, ApiError, invalid
 from service.api.openai.schemas import ChatRequest, json_object, parse_chat
-from service.api.references import document_metadata, reference_chunks
+from service.api.references import cited_documents, reference_chunks
 from service.api.sse import as_asgi, data_event, event_stream
-from service.db.models import Assistant
-from service.domain.answering import Answer, Question
+from service.domain.answering import Answer, Answerer, Question
 from service.domain.assistants import AssistantConfig, config_of, find_assistant, get_assistant
-from service.errors import DomainError, NotFound
+from service.domain.llms import chosen_llm
+from service.domain.metadata import meta_fields_of
+from service.errors import DomainError, NotFound, Unsupported
 from service.providers.llm import ModelRegistry
-from service.runtime import Runtime
+
+if TYPE_CHECKING:
+    from service.db.models import Assistant
 
 log = logging.getLogger(__name__)
 
@@ -55,20 +58,10 @@ def model_override(models: ModelRegistry, requested: str, assistant: Assistant, 
     """None to answer with the assistant's own model, else the configured `name@provider` asked for."""
     if requested in (PLACEHOLDER, config.llm_id, assistant.id, assistant.name):
         return None
-    name, _, provider = requested.rpartition("@")
-    known = [(full, *full.rpartition("@")[::2]) for full in models.names()]
-    if name:
-        for full, known_name, known_provider in known:
-            if known_name == name and known_provider.lower() == provider.lower():
-                return full
-        configured = models.providers.get(provider.lower())
-        if configured is not None and not configured.models:  # a provider without a model list serves any name
-            return requested
-    else:
-        matches = [full for full, known_name, _ in known if known_name == requested]
-        if len(matches) == 1:
-            return matches[0]
-    raise invalid(f"`llm_id` {requested} doesn't exist", param="model", ragflow_code=ARGUMENT, code="model_not_found")
+    try:
+        return chosen_llm(models, requested)
+    except Unsupported as exc:
+        raise invalid(exc.message, param="model", ragflow_code=ARGUMENT, code="model_not_found") from None
 
 
 def question_for(tenant: str, assistant: Assistant, chat: ChatRequest) -> Question:
@@ -90,15 +83,17 @@ async def ragflow_chat_completions(
     chat_id: FromPath[str],
     db: NamedDependency[AsyncSession],
     tenant: NamedDependency[str],
-    runtime: NamedDependency[Runtime],
+    models: NamedDependency[ModelRegistry],
+    answerer: NamedDependency[Answerer],
+    sessions: NamedDependency[async_sessionmaker[AsyncSession]],
 ) -> ASGIApp:
     chat = parse_chat(await json_object(request))
     assistant = await get_assistant(db, tenant, chat_id)
     question = question_for(tenant, assistant, chat)
-    question.llm_id = model_override(runtime.models, chat.model, assistant, question.config)
+    question.llm_id = model_override(models, chat.model, assistant, question.config)
     await db.commit()  # an answer can take a minute: hand the connection back first
     completion = Completion(f"chatcmpl-{assistant.id}", chat.model, int(time.time()))
-    return await respond(request, runtime, question, chat, completion)
+    return await respond(request, Replying(answerer, sessions, question, chat, completion))
 
 
 @post("/v1/chat/completions", status_code=200)
@@ -106,7 +101,8 @@ async def chat_completions(
     request: Request[Any, Any, Any],
     db: NamedDependency[AsyncSession],
     tenant: NamedDependency[str],
-    runtime: NamedDependency[Runtime],
+    answerer: NamedDependency[Answerer],
+    sessions: NamedDependency[async_sessionmaker[AsyncSession]],
 ) -> ASGIApp:
     """`model` names the assistant (its id or its name), as listed by `GET /v1/models`."""
     chat = parse_chat(await json_object(request))
@@ -117,23 +113,28 @@ async def chat_completions(
     question = question_for(tenant, assistant, chat)
     await db.commit()
     completion = Completion(f"chatcmpl-{uuid.uuid4().hex}", chat.model, int(time.time()))
-    return await respond(request, runtime, question, chat, completion)
+    return await respond(request, Replying(answerer, sessions, question, chat, completion))
 
 
-async def respond(
-    request: Request[Any, Any, Any], runtime: Runtime, question: Question, chat: ChatRequest, completion: Completion
-) -> ASGIApp:
-    if chat.stream:
-        return event_stream(stream_events(runtime, question, chat, completion))
-    answer: Answer | None = None
-    async for event in runtime.answerer().ask(question):  # an UpstreamError here becomes a 502
-        if isinstance(event, Answer):
-            answer = event
-    if answer is None:
-        raise RuntimeError("the answerer ended without an answer")
+@dataclass
+class Replying:
+    """One reply in the making: who answers, what was asked, and what every chunk of it shares."""
+
+    answerer: Answerer
+    sessions: async_sessionmaker[AsyncSession]  # for the cited documents' metadata, after the answer
+    question: Question
+    chat: ChatRequest
+    completion: Completion
+
+
+async def respond(request: Request[Any, Any, Any], reply: Replying) -> ASGIApp:
+    if reply.chat.stream:
+        return event_stream(stream_events(reply))
+    answer = await reply.answerer.complete(reply.question)  # an UpstreamError here becomes a 502
     message: dict[str, Any] = {"role": "assistant", "content": answer.text}
-    if chat.reference:
-        message["reference"] = await formatted_reference(runtime, chat, answer)
+    if reply.chat.reference:
+        message["reference"] = await formatted_reference(reply, answer)
+    completion = reply.completion
     body = {
         "id": completion.id,
         "object": "chat.completion",
@@ -145,12 +146,11 @@ async def respond(
     return as_asgi(request, Response(body, status_code=200))
 
 
-async def stream_events(
-    runtime: Runtime, question: Question, chat: ChatRequest, completion: Completion
-) -> AsyncIterator[bytes]:
+async def stream_events(reply: Replying) -> AsyncIterator[bytes]:
+    completion, chat = reply.completion, reply.chat
     answer: Answer | None = None
     try:
-        async for event in runtime.answerer().ask(question):
+        async for event in reply.answerer.ask(reply.question):
             if isinstance(event, Answer):
                 answer = event
             elif event.text:
@@ -163,7 +163,7 @@ async def stream_events(
         yield data_event(chunk_json(completion, {"content": message}))
     final: dict[str, Any] = {}
     if answer is not None and chat.reference:
-        final = {"reference": await formatted_reference(runtime, chat, answer), "final_content": answer.text}
+        final = {"reference": await formatted_reference(reply, answer), "final_content": answer.text}
     yield data_event(chunk_json(completion, final, "stop", usage_json(answer) if answer else None))
     yield data_event("[DONE]")
 
@@ -191,9 +191,11 @@ def usage_json(answer: Answer) -> dict[str, int]:
     }
 
 
-async def formatted_reference(runtime: Runtime, chat: ChatRequest, answer: Answer) -> list[dict[str, Any]]:
+async def formatted_reference(reply: Replying, answer: Answer) -> list[dict[str, Any]]:
+    """RAGFlow's formatted chunks; with `reference_metadata.include`, each with its document's metadata."""
+    wanted = reply.chat.reference_metadata
     metadata = None
-    if chat.reference_metadata.include:
-        async with runtime.sessions() as db:
-            metadata = await document_metadata(db, answer.reference, chat.reference_metadata.fields)
+    if wanted.include:
+        async with reply.sessions() as db:
+            metadata = await meta_fields_of(db, cited_documents(answer.reference), wanted.fields)
     return reference_chunks(answer.reference, metadata)

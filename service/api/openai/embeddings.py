@@ -12,22 +12,18 @@ from litestar.di import NamedDependency
 from service.api.openai.errors import ApiError, invalid
 from service.api.openai.schemas import json_object, parse_embeddings
 from service.errors import DomainError, Unsupported
-from service.providers.embedding import check_model_name
-from service.runtime import Runtime
-
-DEFAULT_PROVIDER = "Builtin"
+from service.providers.base import EmbedderFor
+from service.providers.embedding import BUILTIN_PROVIDER, canonical_name
 
 
 def embedding_model(requested: str) -> str:
     """`all-MiniLM-L6-v2` or `all-MiniLM-L6-v2@Builtin` (any case of the provider) → the canonical name."""
-    full = requested if "@" in requested else f"{requested}@{DEFAULT_PROVIDER}"
     try:
-        check_model_name(full)
+        return canonical_name(requested if "@" in requested else f"{requested}@{BUILTIN_PROVIDER}")
     except Unsupported:
         raise ApiError(400, f"Unsupported model: {requested}", param="model", code="model_not_found") from None
     except DomainError as exc:
         raise ApiError(400, exc.message, param="model", code="model_not_found") from None
-    return f"{full.rpartition('@')[0]}@{DEFAULT_PROVIDER}"
 
 
 def encoded(vector: list[float], encoding_format: str) -> list[float] | str:
@@ -39,14 +35,14 @@ def encoded(vector: list[float], encoding_format: str) -> list[float] | str:
 
 @post("/v1/embeddings", status_code=200)
 async def create_embeddings(
-    request: Request[Any, Any, Any], tenant: NamedDependency[str], runtime: NamedDependency[Runtime]
+    request: Request[Any, Any, Any], tenant: NamedDependency[str], embedder: NamedDependency[EmbedderFor]
 ) -> Response[Any]:
     spec = parse_embeddings(await json_object(request))
-    embedder = runtime.embedder(embedding_model(spec.model))
-    if spec.dimensions is not None and spec.dimensions != embedder.dim:
-        raise invalid(f"`{spec.model}` only returns {embedder.dim} dimensions.", param="dimensions")
-    vectors = await embedder.embed(spec.texts)
-    tokens = sum(embedder.count_tokens(text) for text in spec.texts)
+    model = embedder(embedding_model(spec.model))
+    if spec.dimensions is not None and spec.dimensions != model.dim:
+        raise invalid(f"`{spec.model}` only returns {model.dim} dimensions.", param="dimensions")
+    vectors = await model.embed(spec.texts)
+    tokens = sum(model.count_tokens(text) for text in spec.texts)
     data = [
         {"object": "embedding", "index": index, "embedding": encoded(vector, spec.encoding_format)}
         for index, vector in enumerate(vectors)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Response, get
 from litestar.di import NamedDependency
@@ -10,9 +10,12 @@ from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.api.openai.errors import ApiError
-from service.db.models import Assistant
 from service.domain.assistants import AssistantQuery, find_assistant, list_assistants
+from service.domain.pages import Page
 from service.errors import NotFound
+
+if TYPE_CHECKING:
+    from service.db.models import Assistant
 
 OWNER = "nectar"
 PAGE = 100
@@ -33,7 +36,7 @@ async def list_models(db: NamedDependency[AsyncSession], tenant: NamedDependency
     assistants: list[Assistant] = []
     page = 1
     while True:
-        rows, total = await list_assistants(db, tenant, AssistantQuery(page=page, page_size=PAGE, desc=False))
+        rows, total = await list_assistants(db, tenant, AssistantQuery(page=Page.numbered(page, PAGE), desc=False))
         assistants += rows
         if not rows or len(assistants) >= total:
             break

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Request
 
+from service.api import body as bodies
 from service.api.openai.errors import ARGUMENT, invalid
 from service.domain.metadata import compile_condition
 from service.errors import Invalid
@@ -23,17 +23,16 @@ SAMPLING_RANGES = {
 DROPPED_ROLES = ("system", "developer")  # the assistant's own system prompt is used
 
 
+BODY = bodies.BodyMessages(
+    empty="The request body must be a JSON object.",
+    malformed="The request body is not valid JSON.",
+    not_object="The request body must be a JSON object, not {kind}.",
+)
+
+
 async def json_object(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        raise invalid("The request body must be a JSON object.", ragflow_code=ARGUMENT)
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise invalid("The request body is not valid JSON.", ragflow_code=ARGUMENT) from None
-    if not isinstance(data, dict):
-        raise invalid(f"The request body must be a JSON object, not {type(data).__name__}.", ragflow_code=ARGUMENT)
-    return data
+    """A failure is `Invalid`: HTTP 400 with RAGFlow code 101 on this face."""
+    return await bodies.json_object(request, BODY)
 
 
 @dataclass

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from litestar import Router
 
-from service.api.opsbee.datasets import AddHistoriesController, EvalDatasetController, EvalItemController
+from service.api.opsbee.datasets import AddChatHistories, AddQaHistories, EvalDatasetController, EvalItemController
 from service.api.opsbee.deployments import DeploymentController
 from service.api.opsbee.deps import DEPENDENCIES
 from service.api.opsbee.errors import EXCEPTION_HANDLERS, is_opsbee_path
 from service.api.opsbee.errors import http_error as http_error
-from service.api.opsbee.histories import ChatHistoryController
-from service.api.opsbee.qa_histories import QaHistoryController
+from service.api.opsbee.histories import ChatHistoryController, QaHistoryController, list_chat_histories
 from service.api.opsbee.tags import TagController
 from service.api.opsbee.threads import ThreadController
 
@@ -24,12 +23,14 @@ router = Router(
     route_handlers=[
         DeploymentController,
         ThreadController,
+        list_chat_histories,
         ChatHistoryController,
         QaHistoryController,
         TagController,
         EvalDatasetController,
         EvalItemController,
-        AddHistoriesController,
+        AddChatHistories,
+        AddQaHistories,
     ],
     dependencies=DEPENDENCIES,
     exception_handlers=EXCEPTION_HANDLERS,

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.api.opsbee.schemas import json_body, page_args, raw_search_query
-from service.api.opsbee.views import reply, stamps
-from service.db.models import EvalDataset, EvalItem
+from service.api.body import json_object
+from service.api.opsbee.histories import DEPLOYMENT
+from service.api.opsbee.schemas import BODY, page_of, raw_search_query
+from service.api.opsbee.views import page_json, reply, stamps
 from service.domain import evaluation
 from service.domain.deployments import require_kind
+
+if TYPE_CHECKING:
+    from service.db.models import EvalDataset, EvalItem
 
 
 def dataset_json(dataset: EvalDataset, item_count: int) -> dict[str, Any]:
@@ -53,18 +57,17 @@ class EvalDatasetController(Controller):
     async def list_datasets(
         self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], org: NamedDependency[str]
     ) -> Response[Any]:
-        offset, limit = page_args(request)
-        rows, total = await evaluation.list_datasets(db, org, evaluation.Page(offset, limit))
+        page = page_of(request)
+        rows, total = await evaluation.list_datasets(db, org, page)
         counts = await evaluation.item_counts(db, [row.id for row in rows])
         datasets = [dataset_json(row, counts.get(row.id, 0)) for row in rows]
-        page = {"offset": offset, "limit": limit, "total": total, "has_next": offset + len(rows) < total}
-        return reply({"organization_id": org, "datasets": datasets, **page})
+        return reply({"organization_id": org, "datasets": datasets, **page_json(page, len(rows), total)})
 
     @post("/", status_code=200)
     async def create_dataset(
         self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], org: NamedDependency[str]
     ) -> Response[Any]:
-        body = await json_body(request)
+        body = await json_object(request, BODY, required=False)
         dataset = await evaluation.create_dataset(db, org, body.get("name"), body.get("type"), body.get("description"))
         return reply(dataset_json(dataset, 0))
 
@@ -82,7 +85,7 @@ class EvalDatasetController(Controller):
         db: NamedDependency[AsyncSession],
         org: NamedDependency[str],
     ) -> Response[Any]:
-        body = await json_body(request)
+        body = await json_object(request, BODY, required=False)
         dataset = await evaluation.get_dataset(db, org, dataset_id)
         dataset = await evaluation.update_dataset(db, dataset, body.get("name"), body.get("description"))
         return reply(await _with_count(db, dataset))
@@ -94,7 +97,7 @@ class EvalDatasetController(Controller):
         """Answers with the deleted dataset, as the SDK's documentation shows."""
         dataset = await evaluation.get_dataset(db, org, dataset_id)
         body = await _with_count(db, dataset)
-        await db.delete(dataset)
+        await evaluation.delete_dataset(db, dataset)
         return reply(body)
 
 
@@ -109,13 +112,13 @@ class EvalItemController(Controller):
         db: NamedDependency[AsyncSession],
         org: NamedDependency[str],
     ) -> Response[Any]:
-        offset, limit = page_args(request)
+        page = page_of(request)
         dataset = await evaluation.get_dataset(db, org, dataset_id)
-        page = evaluation.Page(offset, limit)
         rows, total = await evaluation.list_items(db, dataset, raw_search_query(request), page)
         items = [item_json(row) for row in rows]
-        paging = {"offset": offset, "limit": limit, "total": total, "has_next": offset + len(rows) < total}
-        return reply({"organization_id": org, "dataset_id": dataset.id, "items": items, **paging})
+        return reply(
+            {"organization_id": org, "dataset_id": dataset.id, "items": items, **page_json(page, len(rows), total)}
+        )
 
     @post("/", status_code=200)
     async def create_item(
@@ -125,7 +128,7 @@ class EvalItemController(Controller):
         db: NamedDependency[AsyncSession],
         org: NamedDependency[str],
     ) -> Response[Any]:
-        body = await json_body(request)
+        body = await json_object(request, BODY, required=False)
         dataset = await evaluation.get_dataset(db, org, dataset_id)
         fields = (body.get(key) for key in ("inputs", "outputs", "tags", "metadata"))
         return reply(item_json(await evaluation.create_item(db, dataset, *fields)))
@@ -151,7 +154,7 @@ class EvalItemController(Controller):
     ) -> Response[Any]:
         item = await evaluation.get_item(db, await evaluation.get_dataset(db, org, dataset_id), item_id)
         body = item_json(item)
-        await db.delete(item)
+        await evaluation.delete_item(db, item)
         return reply(body)
 
 
@@ -166,13 +169,12 @@ async def _add(
 
 
 class AddHistoriesController(Controller):
-    """abeja-sdk's paths (history ids in the body); the seed's per-history paths are served as aliases."""
+    """Histories of one `kind` made into dataset items: abeja-sdk's path (history ids in the body), and the seed's
+    per-history path as an alias. The body is read before the deployment is checked, as it always was."""
 
-    path = "/organizations/{organization_id:str}/deployments/{deployment_id:str}"
+    kind: ClassVar[str]
 
-    @post(
-        ["/histories/datasets/{dataset_id:str}/items", "/qa_histories/datasets/{dataset_id:str}/items"], status_code=200
-    )
+    @post("/datasets/{dataset_id:str}/items", status_code=200)
     async def add_histories(
         self,
         deployment_id: FromPath[str],
@@ -181,24 +183,26 @@ class AddHistoriesController(Controller):
         db: NamedDependency[AsyncSession],
         org: NamedDependency[str],
     ) -> Response[Any]:
-        kind = "qa" if "/qa_histories/" in request.url.path else "chat"
-        return await _add(db, org, deployment_id, kind, dataset_id, await json_body(request))
+        body = await json_object(request, BODY, required=False)
+        return await _add(db, org, deployment_id, self.kind, dataset_id, body)
 
-    @post(
-        [
-            "/histories/{history_id:str}/datasets/{dataset_id:str}/items",
-            "/qa_histories/{history_id:str}/datasets/{dataset_id:str}/items",
-        ],
-        status_code=200,
-    )
+    @post("/{history_id:str}/datasets/{dataset_id:str}/items", status_code=200)
     async def add_one_history(
         self,
         deployment_id: FromPath[str],
         history_id: FromPath[str],
         dataset_id: FromPath[str],
-        request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
         org: NamedDependency[str],
     ) -> Response[Any]:
-        kind = "qa" if "/qa_histories/" in request.url.path else "chat"
-        return await _add(db, org, deployment_id, kind, dataset_id, {"history_ids": [history_id]})
+        return await _add(db, org, deployment_id, self.kind, dataset_id, {"history_ids": [history_id]})
+
+
+class AddChatHistories(AddHistoriesController):
+    path = DEPLOYMENT + "/histories"
+    kind = "chat"
+
+
+class AddQaHistories(AddHistoriesController):
+    path = DEPLOYMENT + "/qa_histories"
+    kind = "qa"

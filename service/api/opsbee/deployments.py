@@ -9,10 +9,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.api.opsbee.schemas import json_body, page_args
+from service.api.body import json_object
+from service.api.opsbee.schemas import BODY, page_of
 from service.api.opsbee.views import deleted, deployment_json, reply
 from service.domain import deployments
-from service.runtime import Runtime
+from service.settings import Settings
 
 
 class DeploymentController(Controller):
@@ -22,12 +23,11 @@ class DeploymentController(Controller):
     async def list_deployments(
         self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], org: NamedDependency[str]
     ) -> Response[Any]:
-        offset, limit = page_args(request)
-        rows, counts, has_next = await deployments.list_deployments(db, org, offset, limit)
+        page = page_of(request)
+        rows, counts, has_next = await deployments.list_deployments(db, org, page)
         items = [deployment_json(row, counts.get(row.id, 0)) for row in rows]
-        return reply(
-            {"organization_id": org, "deployments": items, "offset": offset, "limit": limit, "has_next": has_next}
-        )
+        paging = {"offset": page.offset, "limit": page.limit, "has_next": has_next}  # this list counts no total
+        return reply({"organization_id": org, "deployments": items, **paging})
 
     @post("/", status_code=200)
     async def create_deployment(
@@ -35,10 +35,10 @@ class DeploymentController(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
         org: NamedDependency[str],
-        runtime: NamedDependency[Runtime],
+        settings: NamedDependency[Settings],
     ) -> Response[Any]:
-        body = await json_body(request)
-        assistant = await deployments.create_deployment(db, org, body, runtime.settings.default_llm)
+        body = await json_object(request, BODY, required=False)
+        assistant = await deployments.create_deployment(db, org, body, settings.default_llm)
         return reply(deployment_json(assistant, 0))
 
     @get("/{deployment_id:str}")
@@ -57,7 +57,7 @@ class DeploymentController(Controller):
         org: NamedDependency[str],
     ) -> Response[Any]:
         assistant = await deployments.get_deployment(db, org, deployment_id)
-        assistant = await deployments.update_deployment(db, assistant, await json_body(request))
+        assistant = await deployments.update_deployment(db, assistant, await json_object(request, BODY, required=False))
         return reply(deployment_json(assistant, await deployments.history_count(db, assistant)))
 
     @delete("/{deployment_id:str}", status_code=200)

@@ -7,30 +7,25 @@ unencoded, so `+`, `:` and `*` arrive raw: `search_query` is read from the raw q
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import unquote, unquote_plus
 
 from litestar import Request
 
+from service.api.body import BodyMessages
 from service.domain.history_search import HistoryQuery
+from service.domain.pages import Page
 from service.errors import Invalid
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 1000
-
-
-async def json_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise Invalid("the request body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise Invalid("the request body must be a JSON object")
-    return body
+# Read with `json_object(request, BODY, required=False)`: an empty body is `{}` on this face (the SDK sends
+# none on some calls whose fields are all optional), so `empty` is never shown.
+BODY = BodyMessages(
+    empty="the request body is empty",
+    malformed="the request body is not valid JSON",
+    not_object="the request body must be a JSON object",
+)
 
 
 def _last(request: Request[Any, Any, Any], key: str) -> str | None:
@@ -52,10 +47,10 @@ def _integer(request: Request[Any, Any, Any], key: str, default: int, low: int, 
     return value
 
 
-def page_args(request: Request[Any, Any, Any]) -> tuple[int, int]:
-    """(offset, limit): offset from 0, limit 1..1000 (default 1000, as the SDK sends)."""
+def page_of(request: Request[Any, Any, Any]) -> Page:
+    """`offset` from 0, `limit` 1..1000 (default 1000, as the SDK sends)."""
     offset = _integer(request, "offset", 0, 0, 2**31 - 1)
-    return offset, _integer(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    return Page(offset, _integer(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT))
 
 
 def decode_search_query(raw: str) -> str:
@@ -76,7 +71,7 @@ def raw_search_query(request: Request[Any, Any, Any]) -> str | None:
 
 
 def history_query(request: Request[Any, Any, Any]) -> HistoryQuery:
-    offset, limit = page_args(request)
+    page = page_of(request)
     sort_by = _last(request, "sort_by") or "updated_at"
     sort_order = (_last(request, "sort_order") or "desc").lower()
-    return HistoryQuery(raw_search_query(request), offset, limit, sort_by, sort_order)
+    return HistoryQuery(raw_search_query(request), page.offset, page.limit, sort_by, sort_order)

@@ -9,8 +9,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.api.opsbee.schemas import json_body, page_args
-from service.api.opsbee.views import deleted, reply, tag_json
+from service.api.body import json_object
+from service.api.opsbee.schemas import BODY, page_of
+from service.api.opsbee.views import deleted, page_json, reply, tag_json
 from service.domain import tags
 
 
@@ -21,24 +22,17 @@ class TagController(Controller):
     async def list_tags(
         self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], org: NamedDependency[str]
     ) -> Response[Any]:
-        offset, limit = page_args(request)
-        rows, total = await tags.list_tags(db, org, offset, limit)
-        items = [tag_json(row) for row in rows]
-        return reply(
-            {
-                "organization_id": org,
-                "tags": items,
-                "offset": offset,
-                "limit": limit,
-                "has_next": offset + len(rows) < total,
-            }
-        )
+        page = page_of(request)
+        rows, total = await tags.list_tags(db, org, page)
+        paging = page_json(page, len(rows), total)
+        del paging["total"]  # the SDK's tag list has none
+        return reply({"organization_id": org, "tags": [tag_json(row) for row in rows], **paging})
 
     @post("/", status_code=200)
     async def create_tag(
         self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], org: NamedDependency[str]
     ) -> Response[Any]:
-        body = await json_body(request)
+        body = await json_object(request, BODY, required=False)
         tag = await tags.create_tag(db, org, body.get("name"), body.get("description"), body.get("color"))
         return reply(tag_json(tag))
 
@@ -57,7 +51,7 @@ class TagController(Controller):
         org: NamedDependency[str],
     ) -> Response[Any]:
         tag = await tags.get_tag(db, org, tag_id)
-        return reply(tag_json(await tags.update_tag(db, tag, await json_body(request))))
+        return reply(tag_json(await tags.update_tag(db, tag, await json_object(request, BODY, required=False))))
 
     @delete("/{tag_id:str}", status_code=200)
     async def delete_tag(

@@ -9,8 +9,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.api.opsbee.schemas import json_body, page_args
-from service.api.opsbee.views import deleted, reply, thread_json
+from service.api.body import json_object
+from service.api.opsbee.schemas import BODY, page_of
+from service.api.opsbee.views import deleted, page_json, reply, thread_json
 from service.domain import threads
 from service.domain.deployments import get_deployment
 
@@ -26,17 +27,11 @@ class ThreadController(Controller):
         db: NamedDependency[AsyncSession],
         org: NamedDependency[str],
     ) -> Response[Any]:
-        offset, limit = page_args(request)
-        rows, total = await threads.list_threads(db, await get_deployment(db, org, deployment_id), offset, limit)
-        page = {"offset": offset, "limit": limit, "total": total, "has_next": offset + len(rows) < total}
-        return reply(
-            {
-                "organization_id": org,
-                "deployment_id": deployment_id,
-                "threads": [thread_json(row) for row in rows],
-                **page,
-            }
-        )
+        page = page_of(request)
+        rows, total = await threads.list_threads(db, await get_deployment(db, org, deployment_id), page)
+        items = [thread_json(row) for row in rows]
+        paging = page_json(page, len(rows), total)
+        return reply({"organization_id": org, "deployment_id": deployment_id, "threads": items, **paging})
 
     @post("/", status_code=200)
     async def create_thread(
@@ -46,7 +41,7 @@ class ThreadController(Controller):
         db: NamedDependency[AsyncSession],
         org: NamedDependency[str],
     ) -> Response[Any]:
-        body = await json_body(request)
+        body = await json_object(request, BODY, required=False)
         assistant = await get_deployment(db, org, deployment_id)
         return reply(thread_json(await threads.create_thread(db, assistant, body.get("name"), body.get("description"))))
 
@@ -70,7 +65,7 @@ class ThreadController(Controller):
         db: NamedDependency[AsyncSession],
         org: NamedDependency[str],
     ) -> Response[Any]:
-        body = await json_body(request)
+        body = await json_object(request, BODY, required=False)
         thread = await threads.get_thread(db, await get_deployment(db, org, deployment_id), thread_id)
         return reply(thread_json(await threads.update_thread(db, thread, body.get("name"), body.get("description"))))
 

@@ -1,14 +1,19 @@
-"""OpsBee's JSON objects: deployments, threads, histories, metadata, tags (timestamps ISO 8601 with offset)."""
+"""OpsBee's JSON objects: deployments, threads, histories, metadata, tags, pages (timestamps ISO 8601 with
+offset)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Response
 
-from service.db.models import Assistant, ChatSession, MessageMetadata, Tag
 from service.domain.history import History, HistoryMetadata, HistoryTag
+from service.domain.history_search import HistoryQuery
+from service.domain.pages import Page
+
+if TYPE_CHECKING:
+    from service.db.models import Assistant, ChatSession, MessageMetadata, Tag
 
 
 def reply(body: dict[str, Any]) -> Response[Any]:
@@ -95,6 +100,34 @@ def history_json(history: History) -> dict[str, Any]:
         "created_at": iso(history.created_at),
         "updated_at": iso(history.updated_at),
     }
+
+
+def history_page(
+    org: str, deployment_id: str, spec: HistoryQuery, rows: list[History], total: int, **extra: Any
+) -> dict[str, Any]:
+    """A list of histories; `extra` (a QA list's thread) goes before the histories, as the SDK shows it."""
+    return {
+        "organization_id": org,
+        "deployment_id": deployment_id,
+        **extra,
+        "histories": [history_json(row) for row in rows],
+        "offset": spec.offset,
+        "limit": spec.limit,
+        "sort_by": spec.sort_by,
+        "sort_order": spec.sort_order,
+        "total": total,
+        "has_next": spec.offset + len(rows) < total,
+    }
+
+
+def qa_thread_json(thread: ChatSession | None) -> dict[str, Any]:
+    """A QA list names the deployment's one thread (null before the first history)."""
+    return {"thread_id": thread.id if thread else None, "thread_name": thread.name if thread else ""}
+
+
+def page_json(page: Page, shown: int, total: int) -> dict[str, Any]:
+    """The paging fields of a list that counts its rows."""
+    return {"offset": page.offset, "limit": page.limit, "total": total, "has_next": page.offset + shown < total}
 
 
 def deleted(kind: str, object_id: str) -> dict[str, str]:

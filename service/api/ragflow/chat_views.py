@@ -5,13 +5,15 @@ One chunk formatter serves the completion stream, the non-stream answer and a se
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from service.api.ragflow.views import times
 from service.api.references import reference_chunks
-from service.db.models import Assistant, ChatSession, Message
-from service.domain.answering import Answer
 from service.domain.assistants import AssistantConfig, config_of
+
+if TYPE_CHECKING:
+    from service.db.models import Assistant, ChatSession, Message
+    from service.domain.answering import Answer
 
 DONE: dict[str, Any] = {"code": 0, "message": "", "data": True}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
@@ -11,12 +11,17 @@ from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.api.ragflow.chat_views import chat_json, shown_config
-from service.api.ragflow.envelope import NotOwned, Rejected, ok_message
-from service.api.ragflow.schemas import json_body, list_of_strings, orderby, page_args
-from service.db.models import Assistant
+from service.api.ragflow.deps import CHAT, owned_chat
+from service.api.ragflow.envelope import Rejected, ok_message
+from service.api.ragflow.schemas import json_body, list_of_strings, orderby, page_of
 from service.domain import assistants
-from service.errors import Invalid, NotFound, Unsupported
-from service.runtime import Runtime
+from service.domain.llms import chosen_llm
+from service.errors import Invalid, Unsupported
+from service.providers.llm import ModelRegistry
+from service.settings import Settings
+
+if TYPE_CHECKING:
+    from service.db.models import Assistant
 
 CONFIG_FIELDS = (
     "dataset_ids",
@@ -40,14 +45,6 @@ LEGACY_PROMPT = {
     "variables": "parameters",
     "empty_response": "empty_response",
 }
-
-
-async def owned_chat(db: AsyncSession, tenant: str, chat_id: str) -> Assistant:
-    """The caller's chat; anything else (unknown, another tenant's) is RAGFlow's 109 `no authorization`."""
-    try:
-        return await assistants.get_assistant(db, tenant, chat_id)
-    except NotFound:
-        raise NotOwned() from None
 
 
 async def render(db: AsyncSession, rows: list[Assistant]) -> list[dict[str, Any]]:
@@ -122,11 +119,13 @@ def chat_fields(body: dict[str, Any], create: bool = False) -> tuple[dict[str, A
     return {k: given[k] for k in CONFIG_FIELDS if k in given}, {k: given[k] for k in INFO_FIELDS if k in given}
 
 
-def check_models(runtime: Runtime, config: dict[str, Any]) -> None:
+def checked_models(models: ModelRegistry, config: dict[str, Any]) -> dict[str, Any]:
+    """`config` with its `llm_id` stored as the model it means (`Unsupported` if none); no reranker to name."""
     if config.get("llm_id"):
-        runtime.models.resolve(str(config["llm_id"]))  # Unsupported: "`llm_id` … doesn't exist"
+        config = {**config, "llm_id": chosen_llm(models, str(config["llm_id"]))}
     if config.get("rerank_id"):
         raise Unsupported(f"`rerank_id` {config['rerank_id']} doesn't exist; this server has no reranker")
+    return config
 
 
 def with_prompt_defaults(prompt_config: dict[str, Any]) -> dict[str, Any]:
@@ -148,12 +147,12 @@ def new_config(config: dict[str, Any], default_llm: str) -> assistants.Assistant
 
 
 def chat_query(request: Request[Any, Any, Any]) -> assistants.AssistantQuery:
-    page, size = page_args(request)
+    page = page_of(request)
     order, desc = orderby(request, ("create_time", "update_time", "name"))
     args = request.query_params
     exact = args.get("id") or args.get("name")
     return assistants.AssistantQuery(
-        page, size, order, desc, args.get("id"), args.get("name"), None if exact else args.get("keywords")
+        page, order, desc, args.get("id"), args.get("name"), None if exact else args.get("keywords")
     )
 
 
@@ -166,12 +165,14 @@ def delete_ids(body: dict[str, Any]) -> tuple[list[str], bool]:
 
 
 async def update_chat(
-    db: AsyncSession, tenant: str, chat_id: str, body: dict[str, Any], runtime: Runtime, deep: bool
+    db: AsyncSession, tenant: str, chat_id: str, body: dict[str, Any], models: ModelRegistry, deep: bool
 ) -> Response[Any]:
-    """PUT (deep=False: given objects replace the stored ones) and PATCH (deep=True: deep-merged)."""
+    """PUT (deep=False: given objects replace the stored ones) and PATCH (deep=True: deep-merged).
+
+    The body is read before the chat is looked up (as RAGFlow does), so `assistant` is no dependency here."""
     assistant = await owned_chat(db, tenant, chat_id)
     changes, info = chat_fields(body)
-    check_models(runtime, changes)
+    changes = checked_models(models, changes)
     if not deep and "prompt_config" in changes:
         changes["prompt_config"] = with_prompt_defaults(changes["prompt_config"])
     assistant = await assistants.update_assistant(db, assistant, changes, info, deep=deep)
@@ -180,6 +181,7 @@ async def update_chat(
 
 class ChatController(Controller):
     path = "/chats"
+    dependencies = CHAT
 
     @post("/", status_code=200)
     async def create_chat(
@@ -187,12 +189,12 @@ class ChatController(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
         tenant: NamedDependency[str],
-        runtime: NamedDependency[Runtime],
+        models: NamedDependency[ModelRegistry],
+        settings: NamedDependency[Settings],
     ) -> Response[Any]:
         body = await json_body(request)
         changes, info = chat_fields(body, create=True)
-        check_models(runtime, changes)
-        config = new_config(changes, runtime.settings.default_llm)
+        config = new_config(checked_models(models, changes), settings.default_llm)
         info.setdefault("description", DEFAULT_DESCRIPTION)
         assistant = await assistants.create_assistant(db, tenant, info.pop("name"), config, **info)
         return ok_message((await render(db, [assistant]))[0])
@@ -205,10 +207,7 @@ class ChatController(Controller):
         return ok_message({"chats": await render(db, rows), "total": total})
 
     @get("/{chat_id:str}")
-    async def get_chat(
-        self, chat_id: FromPath[str], db: NamedDependency[AsyncSession], tenant: NamedDependency[str]
-    ) -> Response[Any]:
-        assistant = await owned_chat(db, tenant, chat_id)
+    async def get_chat(self, db: NamedDependency[AsyncSession], assistant: NamedDependency[Assistant]) -> Response[Any]:
         return ok_message((await render(db, [assistant]))[0])
 
     @put("/{chat_id:str}", status_code=200)
@@ -218,10 +217,10 @@ class ChatController(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
         tenant: NamedDependency[str],
-        runtime: NamedDependency[Runtime],
+        models: NamedDependency[ModelRegistry],
     ) -> Response[Any]:
         """Given fields replace the stored ones; a given prompt_config is completed with the defaults."""
-        return await update_chat(db, tenant, chat_id, await json_body(request, required=False), runtime, deep=False)
+        return await update_chat(db, tenant, chat_id, await json_body(request, required=False), models, deep=False)
 
     @patch("/{chat_id:str}", status_code=200)
     async def patch_chat(
@@ -230,17 +229,16 @@ class ChatController(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
         tenant: NamedDependency[str],
-        runtime: NamedDependency[Runtime],
+        models: NamedDependency[ModelRegistry],
     ) -> Response[Any]:
         """Given fields replace the stored ones, except llm_setting and prompt_config: deep-merged."""
-        return await update_chat(db, tenant, chat_id, await json_body(request, required=False), runtime, deep=True)
+        return await update_chat(db, tenant, chat_id, await json_body(request, required=False), models, deep=True)
 
     @delete("/{chat_id:str}", status_code=200)
     async def delete_chat(
-        self, chat_id: FromPath[str], db: NamedDependency[AsyncSession], tenant: NamedDependency[str]
+        self, db: NamedDependency[AsyncSession], tenant: NamedDependency[str], assistant: NamedDependency[Assistant]
     ) -> Response[Any]:
-        await owned_chat(db, tenant, chat_id)
-        await assistants.delete_assistants(db, tenant, [chat_id], delete_all=False)
+        await assistants.delete_assistants(db, tenant, [assistant.id], delete_all=False)
         return ok_message(True)
 
     @delete("/", status_code=200)

@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post, route
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.api.ragflow.deps import DOCUMENT
 from service.api.ragflow.envelope import ok
-from service.api.ragflow.schemas import flag, json_body, list_of_strings, page_args
+from service.api.ragflow.schemas import flag, json_body, list_of_strings, page_of
 from service.api.ragflow.views import chunk_json, document_json, raw_chunk_json
-from service.db.models import Dataset, Document
-from service.domain import chunks, datasets, documents
+from service.domain import chunks
 from service.errors import Invalid
-from service.runtime import Runtime
+from service.providers.base import EmbedderFor
 
-
-async def scope(
-    db: NamedDependency[AsyncSession],
-    tenant: NamedDependency[str],
-    dataset_id: FromPath[str],
-    document_id: FromPath[str],
-) -> tuple[Dataset, Document]:
-    dataset = await datasets.get_dataset(db, tenant, dataset_id, for_content=True)
-    return dataset, await documents.get_document(db, dataset, document_id)
+if TYPE_CHECKING:
+    from service.db.models import Dataset, Document
 
 
 def chunk_changes(body: dict[str, Any]) -> dict[str, Any]:
@@ -46,59 +39,44 @@ def chunk_changes(body: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
+def chunk_query(request: Request[Any, Any, Any]) -> chunks.ChunkQuery:
+    args = request.query_params
+    available = None if args.get("available") is None else flag(args.get("available"), True)
+    return chunks.ChunkQuery(page_of(request), args.get("keywords"), args.get("id"), available)
+
+
 class ChunkController(Controller):
+    """Every route names a document of one of the caller's datasets: both are dependencies, looked up first."""
+
     path = "/datasets/{dataset_id:str}/documents/{document_id:str}/chunks"
+    dependencies = DOCUMENT
 
     @get("/")
     async def list_chunks(
-        self,
-        dataset_id: FromPath[str],
-        document_id: FromPath[str],
-        request: Request[Any, Any, Any],
-        db: NamedDependency[AsyncSession],
-        tenant: NamedDependency[str],
+        self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], document: NamedDependency[Document]
     ) -> Response[Any]:
-        _, document = await scope(db, tenant, dataset_id, document_id)
-        page, size = page_args(request)
-        args = request.query_params
-        available = None if args.get("available") is None else flag(args.get("available"), True)
-        spec = chunks.ChunkQuery(page, size, args.get("keywords"), args.get("id"), available)
-        rows, total = await chunks.list_chunks(db, document, spec)
-        return ok(
-            {
-                "total": total,
-                "chunks": [chunk_json(row, document) for row in rows],
-                "doc": document_json(document),
-            }
-        )
+        rows, total = await chunks.list_chunks(db, document, chunk_query(request))
+        body = {"total": total, "chunks": [chunk_json(row, document) for row in rows], "doc": document_json(document)}
+        return ok(body)
 
     @get("/{chunk_id:str}")
     async def get_chunk(
-        self,
-        dataset_id: FromPath[str],
-        document_id: FromPath[str],
-        chunk_id: FromPath[str],
-        db: NamedDependency[AsyncSession],
-        tenant: NamedDependency[str],
+        self, chunk_id: FromPath[str], db: NamedDependency[AsyncSession], document: NamedDependency[Document]
     ) -> Response[Any]:
-        _, document = await scope(db, tenant, dataset_id, document_id)
         return ok(raw_chunk_json(await chunks.get_chunk(db, document, chunk_id), document))
 
     @post("/", status_code=200)
     async def add_chunk(
         self,
-        dataset_id: FromPath[str],
-        document_id: FromPath[str],
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
-        tenant: NamedDependency[str],
-        runtime: NamedDependency[Runtime],
+        dataset: NamedDependency[Dataset],
+        document: NamedDependency[Document],
+        embedder: NamedDependency[EmbedderFor],
     ) -> Response[Any]:
-        dataset, document = await scope(db, tenant, dataset_id, document_id)
         fields = chunk_changes(await json_body(request))
-        chunk = await chunks.add_chunk(
-            db, document, dataset.embedding_model, runtime.embedder(dataset.embedding_model), fields
-        )
+        model = dataset.embedding_model
+        chunk = await chunks.add_chunk(db, document, model, embedder(model), fields)
         body = chunk_json(chunk, document) | {
             "create_time": chunk.created_at.strftime("%Y-%m-%d %H:%M:%S"),
             "create_timestamp": chunk.created_at.timestamp(),
@@ -108,29 +86,21 @@ class ChunkController(Controller):
     @route("/{chunk_id:str}", http_method=["PATCH", "PUT"], status_code=200)  # PUT: deprecated alias
     async def update_chunk(
         self,
-        dataset_id: FromPath[str],
-        document_id: FromPath[str],
         chunk_id: FromPath[str],
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
-        tenant: NamedDependency[str],
-        runtime: NamedDependency[Runtime],
+        dataset: NamedDependency[Dataset],
+        document: NamedDependency[Document],
+        embedder: NamedDependency[EmbedderFor],
     ) -> Response[Any]:
-        dataset, document = await scope(db, tenant, dataset_id, document_id)
         changes = chunk_changes(await json_body(request))
-        await chunks.update_chunk(db, document, chunk_id, runtime.embedder(dataset.embedding_model), changes)
+        await chunks.update_chunk(db, document, chunk_id, embedder(dataset.embedding_model), changes)
         return ok()
 
     @patch("/", status_code=200)
     async def set_availability(
-        self,
-        dataset_id: FromPath[str],
-        document_id: FromPath[str],
-        request: Request[Any, Any, Any],
-        db: NamedDependency[AsyncSession],
-        tenant: NamedDependency[str],
+        self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], document: NamedDependency[Document]
     ) -> Response[Any]:
-        _, document = await scope(db, tenant, dataset_id, document_id)
         body = await json_body(request)
         available = body.get("available", body.get("available_int"))
         if available not in (True, False, 0, 1):
@@ -140,14 +110,8 @@ class ChunkController(Controller):
 
     @delete("/", status_code=200)
     async def delete_chunks(
-        self,
-        dataset_id: FromPath[str],
-        document_id: FromPath[str],
-        request: Request[Any, Any, Any],
-        db: NamedDependency[AsyncSession],
-        tenant: NamedDependency[str],
+        self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], document: NamedDependency[Document]
     ) -> Response[Any]:
-        _, document = await scope(db, tenant, dataset_id, document_id)
         body = await json_body(request, required=False)
         if not body:
             return ok()

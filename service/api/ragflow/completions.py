@@ -10,7 +10,7 @@ import itertools
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Request, post
 from litestar.di import NamedDependency
@@ -19,16 +19,19 @@ from litestar.types import ASGIApp
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.api.ragflow.chat_views import DONE, completion_json, delta_event, error_event, final_event
-from service.api.ragflow.chats import owned_chat
+from service.api.ragflow.deps import owned_chat
 from service.api.ragflow.envelope import Rejected, ok_message
 from service.api.ragflow.schemas import json_body
 from service.api.sse import as_asgi, data_event, event_stream
-from service.db.models import Assistant, ChatSession
 from service.domain import conversations
-from service.domain.answering import Answer, Answerer, Delta, Question
+from service.domain.answering import Answerer, Delta, Question
 from service.domain.assistants import AssistantConfig, config_of
+from service.domain.llms import chosen_llm
 from service.errors import DomainError, Invalid
-from service.runtime import Runtime
+from service.providers.llm import ModelRegistry
+
+if TYPE_CHECKING:
+    from service.db.models import Assistant, ChatSession
 
 log = logging.getLogger(__name__)
 
@@ -100,12 +103,10 @@ async def session_for(db: AsyncSession, tenant: str, assistant: Assistant, body:
     return await conversations.create_session(db, assistant, "New session", user_id)
 
 
-def llm_override(runtime: Runtime, body: dict[str, Any]) -> str | None:
-    """A body's `llm_id`, checked before a session is made or anything is recorded (unknown → 102)."""
+def llm_override(models: ModelRegistry, body: dict[str, Any]) -> str | None:
+    """The model a body's `llm_id` means, decided before a session is made or anything is recorded (unknown → 102)."""
     llm_id = body.get("llm_id") or None
-    if llm_id is not None:
-        runtime.models.resolve(str(llm_id))
-    return str(llm_id) if llm_id is not None else None
+    return chosen_llm(models, str(llm_id)) if llm_id is not None else None
 
 
 def question_of(
@@ -153,31 +154,26 @@ async def ragflow_events(answerer: Answerer, question: Question, chat_id: str, l
     yield data_event(DONE)
 
 
-async def answer_of(answerer: Answerer, question: Question) -> Answer:
-    """Drains the iterator (so the answering layer finishes normally) and keeps the final Answer."""
-    answer = None
-    async for event in answerer.ask(question):
-        if isinstance(event, Answer):
-            answer = event
-    assert answer is not None, "the answering layer ends every answer with an Answer"
-    return answer
-
-
 async def complete(
-    request: Request[Any, Any, Any], db: AsyncSession, tenant: str, runtime: Runtime, body: dict[str, Any]
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    tenant: str,
+    body: dict[str, Any],
+    models: ModelRegistry,
+    answerer: Answerer,
 ) -> ASGIApp:
     ask = asked(body)
     assistant = await chat_of(db, tenant, body)
     config = config_of(assistant)  # an unpublished app cannot answer here: 102 before a session is made
-    llm_id = llm_override(runtime, body)
+    llm_id = llm_override(models, body)
     session = await session_for(db, tenant, assistant, body)
     question = question_of(tenant, config, session, body, ask, llm_id)
     # The answer is recorded in its own transaction (so a new session must exist by then), and an answer can
     # take a minute: commit and hand the connection back first.
     await db.commit()
     if ask.stream:
-        return event_stream(ragflow_events(runtime.answerer(), question, assistant.id, ask.legacy))
-    answer = await answer_of(runtime.answerer(), question)
+        return event_stream(ragflow_events(answerer, question, assistant.id, ask.legacy))
+    answer = await answerer.complete(question)
     return as_asgi(request, ok_message(completion_json(answer, assistant.id)))
 
 
@@ -186,9 +182,10 @@ async def chat_completions(
     request: Request[Any, Any, Any],
     db: NamedDependency[AsyncSession],
     tenant: NamedDependency[str],
-    runtime: NamedDependency[Runtime],
+    models: NamedDependency[ModelRegistry],
+    answerer: NamedDependency[Answerer],
 ) -> ASGIApp:
-    return await complete(request, db, tenant, runtime, await json_body(request))
+    return await complete(request, db, tenant, await json_body(request), models, answerer)
 
 
 @post("/chats/{chat_id:str}/completions", status_code=200)
@@ -197,7 +194,9 @@ async def chat_completions_alias(
     request: Request[Any, Any, Any],
     db: NamedDependency[AsyncSession],
     tenant: NamedDependency[str],
-    runtime: NamedDependency[Runtime],
+    models: NamedDependency[ModelRegistry],
+    answerer: NamedDependency[Answerer],
 ) -> ASGIApp:
     """Deprecated alias (ragflow-sdk's Session.ask): chat_id from the path, `question` for `messages`."""
-    return await complete(request, db, tenant, runtime, {**await json_body(request), "chat_id": chat_id})
+    body = {**await json_body(request), "chat_id": chat_id}
+    return await complete(request, db, tenant, body, models, answerer)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
@@ -17,13 +17,15 @@ from service.api.ragflow.schemas import (
     flag,
     json_body,
     orderby,
-    page_args,
+    page_of,
     validated,
 )
 from service.api.ragflow.views import dataset_json
-from service.db.models import Dataset
 from service.domain import datasets
-from service.runtime import Runtime
+from service.settings import Settings
+
+if TYPE_CHECKING:
+    from service.db.models import Dataset
 
 
 async def render(db: AsyncSession, rows: list[Dataset], with_parsing: bool = False) -> list[dict[str, Any]]:
@@ -40,21 +42,21 @@ class DatasetController(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
         tenant: NamedDependency[str],
-        runtime: NamedDependency[Runtime],
+        settings: NamedDependency[Settings],
     ) -> Response[Any]:
         spec = validated(DatasetCreate, await json_body(request))
         fields = spec.model_dump(exclude_unset=True)
-        dataset = await datasets.create_dataset(db, tenant, fields, runtime.settings.default_embedding_model)
+        dataset = await datasets.create_dataset(db, tenant, fields, settings.default_embedding_model)
         return ok((await render(db, [dataset]))[0])
 
     @get("/")
     async def list_datasets(
         self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], tenant: NamedDependency[str]
     ) -> Response[Any]:
-        page, size = page_args(request, strict=True)
+        page = page_of(request, strict=True)
         order, desc = orderby(request, ("create_time", "update_time"))
         args = request.query_params
-        spec = datasets.DatasetQuery(page, size, order, desc, args.get("name"), args.get("id"), args.getall("ids", []))
+        spec = datasets.DatasetQuery(page, order, desc, args.get("name"), args.get("id"), args.getall("ids", []))
         rows, total = await datasets.list_datasets(db, tenant, spec)
         with_parsing = flag(args.get("include_parsing_status"), False)
         return ok(await render(db, rows, with_parsing), total_datasets=total)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, delete, get, post, route
@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.api.ragflow.deps import DATASET
 from service.api.ragflow.envelope import ok
 from service.api.ragflow.schemas import (
     DeleteIds,
@@ -18,13 +19,16 @@ from service.api.ragflow.schemas import (
     json_body,
     list_of_strings,
     orderby,
-    page_args,
+    page_of,
     validated,
 )
 from service.api.ragflow.views import document_json
-from service.domain import datasets, documents
+from service.domain import documents
 from service.errors import Conflict, Invalid
-from service.runtime import Runtime
+from service.settings import Settings
+
+if TYPE_CHECKING:
+    from service.db.models import Dataset
 
 
 async def uploads(request: Request[Any, Any, Any]) -> list[documents.Upload]:
@@ -36,21 +40,20 @@ async def uploads(request: Request[Any, Any, Any]) -> list[documents.Upload]:
 
 
 def document_query(request: Request[Any, Any, Any]) -> documents.DocumentQuery:
-    page, size = page_args(request)
+    page = page_of(request)
     order, desc = orderby(request, ("create_time", "update_time", "name"))
     args = request.query_params
     return documents.DocumentQuery(
-        page,
-        size,
-        order,
-        desc,
-        args.get("keywords"),
-        args.get("id"),
-        args.get("name"),
-        [run_state(value) for value in args.getall("run", [])],
-        args.getall("suffix", []),
-        int(args.get("create_time_from") or 0),
-        int(args.get("create_time_to") or 0),
+        page=page,
+        orderby=order,
+        desc=desc,
+        keywords=args.get("keywords"),
+        id=args.get("id"),
+        name=args.get("name"),
+        run=[run_state(value) for value in args.getall("run", [])],
+        suffix=args.getall("suffix", []),
+        create_time_from=int(args.get("create_time_from") or 0),
+        create_time_to=int(args.get("create_time_to") or 0),
     )
 
 
@@ -64,44 +67,48 @@ def run_state(value: str) -> str:
     return state
 
 
+async def document_ids(request: Request[Any, Any, Any]) -> list[str]:
+    return list_of_strings(await json_body(request), "document_ids")
+
+
+async def start_parse(db: AsyncSession, dataset: Dataset, request: Request[Any, Any, Any], legacy: bool) -> int:
+    """Both parse routes; the legacy one refuses a document that is already running, as RAGFlow's does."""
+    return await documents.start_parsing(db, dataset, await document_ids(request), refuse_running=legacy)
+
+
+async def stop_parse(db: AsyncSession, dataset: Dataset, request: Request[Any, Any, Any]) -> tuple[int, list[str]]:
+    """Both stop routes: (how many stopped, why the others could not be)."""
+    return await documents.stop_parsing(db, dataset, await document_ids(request))
+
+
 class DocumentController(Controller):
     path = "/datasets/{dataset_id:str}/documents"
+    dependencies = DATASET
 
     @post("/", status_code=200)
     async def upload_documents(
         self,
-        dataset_id: FromPath[str],
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
         tenant: NamedDependency[str],
-        runtime: NamedDependency[Runtime],
+        dataset: NamedDependency[Dataset],
+        settings: NamedDependency[Settings],
     ) -> Response[Any]:
-        dataset = await datasets.get_dataset(db, tenant, dataset_id, for_content=True)
         files = await uploads(request)
-        added = await documents.upload(db, dataset, files, tenant, runtime.settings.max_upload_bytes)
+        added = await documents.upload(db, dataset, files, tenant, settings.max_upload_bytes)
         return ok([document_json(document) for document in added])
 
     @get("/")
     async def list_documents(
-        self,
-        dataset_id: FromPath[str],
-        request: Request[Any, Any, Any],
-        db: NamedDependency[AsyncSession],
-        tenant: NamedDependency[str],
+        self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], dataset: NamedDependency[Dataset]
     ) -> Response[Any]:
-        dataset = await datasets.get_dataset(db, tenant, dataset_id, for_content=True)
         rows, total = await documents.list_documents(db, dataset, document_query(request))
         return ok({"total": total, "docs": [document_json(row) for row in rows]})
 
     @get("/{document_id:str}")
     async def download_document(
-        self,
-        dataset_id: FromPath[str],
-        document_id: FromPath[str],
-        db: NamedDependency[AsyncSession],
-        tenant: NamedDependency[str],
+        self, document_id: FromPath[str], db: NamedDependency[AsyncSession], dataset: NamedDependency[Dataset]
     ) -> Response[bytes]:
-        dataset = await datasets.get_dataset(db, tenant, dataset_id, for_content=True)
         document, data = await documents.read_file(db, dataset, document_id)
         disposition = f"attachment; filename*=UTF-8''{quote(document.name)}"
         return Response(
@@ -111,13 +118,11 @@ class DocumentController(Controller):
     @route("/{document_id:str}", http_method=["PATCH", "PUT"], status_code=200)  # PUT: deprecated alias
     async def update_document(
         self,
-        dataset_id: FromPath[str],
         document_id: FromPath[str],
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
-        tenant: NamedDependency[str],
+        dataset: NamedDependency[Dataset],
     ) -> Response[Any]:
-        dataset = await datasets.get_dataset(db, tenant, dataset_id, for_content=True)
         body = await json_body(request)
         changes = validated(DocumentUpdate, body).model_dump(exclude_unset=True)
         await _guard_read_only(db, dataset, document_id, body)
@@ -128,46 +133,26 @@ class DocumentController(Controller):
 
     @delete("/", status_code=200)
     async def delete_documents(
-        self,
-        dataset_id: FromPath[str],
-        request: Request[Any, Any, Any],
-        db: NamedDependency[AsyncSession],
-        tenant: NamedDependency[str],
+        self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], dataset: NamedDependency[Dataset]
     ) -> Response[Any]:
-        dataset = await datasets.get_dataset(db, tenant, dataset_id, for_content=True)
         spec = validated(DeleteIds, await json_body(request, required=False))
         return ok({"deleted": await documents.delete_documents(db, dataset, spec.ids, spec.delete_all)})
 
     @post("/parse", status_code=200)
     async def parse_documents(
-        self,
-        dataset_id: FromPath[str],
-        request: Request[Any, Any, Any],
-        db: NamedDependency[AsyncSession],
-        tenant: NamedDependency[str],
+        self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], dataset: NamedDependency[Dataset]
     ) -> Response[Any]:
-        dataset = await datasets.get_dataset(db, tenant, dataset_id, for_content=True)
-        ids = list_of_strings(await json_body(request), "document_ids")
-        return ok({"success_count": await documents.start_parsing(db, dataset, ids)})
+        return ok({"success_count": await start_parse(db, dataset, request, legacy=False)})
 
     @post("/stop", status_code=200)
     async def stop_documents(
-        self,
-        dataset_id: FromPath[str],
-        request: Request[Any, Any, Any],
-        db: NamedDependency[AsyncSession],
-        tenant: NamedDependency[str],
+        self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], dataset: NamedDependency[Dataset]
     ) -> Response[Any]:
-        dataset = await datasets.get_dataset(db, tenant, dataset_id, for_content=True)
-        stopped, errors = await documents.stop_parsing(
-            db, dataset, list_of_strings(await json_body(request), "document_ids")
-        )
+        stopped, errors = await stop_parse(db, dataset, request)
         return ok({"success_count": stopped, **({"errors": errors} if errors else {})})
 
 
-async def _guard_read_only(
-    db: NamedDependency[AsyncSession], dataset: Any, document_id: FromPath[str], body: dict[str, Any]
-) -> None:
+async def _guard_read_only(db: AsyncSession, dataset: Dataset, document_id: str, body: dict[str, Any]) -> None:
     """RAGFlow lets a client send chunk_count/token_count/progress only unchanged."""
     document = await documents.get_document(db, dataset, document_id)
     for key in ("chunk_count", "token_count", "progress"):
@@ -176,35 +161,24 @@ async def _guard_read_only(
 
 
 class LegacyParsingController(Controller):
-    """`/datasets/{id}/chunks` POST (parse) and DELETE (stop): what ragflow-sdk still calls."""
+    """`/datasets/{id}/chunks` POST (parse) and DELETE (stop): what ragflow-sdk still calls. Same work as
+    `.../documents/parse` and `/stop`, in the older reply shapes."""
 
     path = "/datasets/{dataset_id:str}/chunks"
+    dependencies = DATASET
 
     @post("/", status_code=200)
     async def parse_legacy(
-        self,
-        dataset_id: FromPath[str],
-        request: Request[Any, Any, Any],
-        db: NamedDependency[AsyncSession],
-        tenant: NamedDependency[str],
+        self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], dataset: NamedDependency[Dataset]
     ) -> Response[Any]:
-        dataset = await datasets.get_dataset(db, tenant, dataset_id, for_content=True)
-        ids = list_of_strings(await json_body(request), "document_ids")
-        await documents.start_parsing(db, dataset, ids, refuse_running=True)
+        await start_parse(db, dataset, request, legacy=True)
         return ok()
 
     @delete("/", status_code=200)
     async def stop_legacy(
-        self,
-        dataset_id: FromPath[str],
-        request: Request[Any, Any, Any],
-        db: NamedDependency[AsyncSession],
-        tenant: NamedDependency[str],
+        self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], dataset: NamedDependency[Dataset]
     ) -> Response[Any]:
-        dataset = await datasets.get_dataset(db, tenant, dataset_id, for_content=True)
-        stopped, errors = await documents.stop_parsing(
-            db, dataset, list_of_strings(await json_body(request), "document_ids")
-        )
+        stopped, errors = await stop_parse(db, dataset, request)
         if errors and not stopped:
             return Response(
                 {"code": 102, "message": errors[0], "data": {"error_code": "DOC_STOP_PARSING_INVALID_STATE"}}

@@ -13,7 +13,7 @@ from service.api.ragflow.schemas import MAX_PAGE_SIZE, json_body, list_of_string
 from service.api.ragflow.views import hit_json
 from service.domain import retrieval
 from service.errors import Invalid, Unsupported
-from service.runtime import Runtime
+from service.providers.base import EmbedderFor
 
 
 def _number(body: dict[str, Any], key: str, default: float, low: float, high: float) -> float:
@@ -68,12 +68,12 @@ async def retrieve(
     request: Request[Any, Any, Any],
     db: NamedDependency[AsyncSession],
     tenant: NamedDependency[str],
-    runtime: NamedDependency[Runtime],
+    embedder: NamedDependency[EmbedderFor],
 ) -> Response[Any]:
     body = await json_body(request)
     query, highlight = retrieval_query(body), check_options(body)
     model = await retrieval.check_scope(db, tenant, query)
-    result = await retrieval.retrieve(db, runtime.embedder(model), model, query)
+    result = await retrieval.retrieve(db, embedder(model), model, query)
     chunks = [
         hit_json(hit, retrieval.highlight(hit.content, result.terms) if highlight else None) for hit in result.hits
     ]

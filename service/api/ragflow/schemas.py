@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal, TypeVar
 
 from litestar import Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
+from service.api.body import BodyMessages, json_object
+from service.domain.pages import Page
 from service.errors import Invalid
 
 M = TypeVar("M", bound=BaseModel)
@@ -93,19 +94,16 @@ def validated(model: type[M], data: Any) -> M:
         raise Invalid(_message(error)) from None
 
 
+BODY = BodyMessages(
+    empty="Unsupported content type: Expected application/json, got empty body",
+    malformed="Malformed JSON syntax: Missing commas/brackets or invalid encoding",
+    not_object="Invalid request payload: expected object, got {kind}",
+)
+
+
 async def json_body(request: Request[Any, Any, Any], required: bool = True) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        if required:
-            raise Invalid("Unsupported content type: Expected application/json, got empty body")
-        return {}
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise Invalid("Malformed JSON syntax: Missing commas/brackets or invalid encoding") from None
-    if not isinstance(data, dict):
-        raise Invalid("Invalid request payload: expected object, got " + type(data).__name__)
-    return data
+    """The body as a JSON object, refused in RAGFlow's words; an empty body is `{}` unless `required`."""
+    return await json_object(request, BODY, required)
 
 
 def list_of_strings(data: dict[str, Any], key: str) -> list[str]:
@@ -117,8 +115,9 @@ def list_of_strings(data: dict[str, Any], key: str) -> list[str]:
     return value
 
 
-def page_args(request: Request[Any, Any, Any], strict: bool = False) -> tuple[int, int]:
-    """RAGFlow: a bad or non-positive page size silently means 30; above 100 is an error."""
+def page_of(request: Request[Any, Any, Any], strict: bool = False) -> Page:
+    """RAGFlow's `page`/`page_size`: a bad or non-positive size silently means 30 (with `strict`, a size below
+    1 is refused as the dataset list's pydantic model does); above 100 is an error."""
     query = request.query_params
     page = _int(query.get("page"), 1)
     size = _int(query.get("page_size"), 30)
@@ -129,7 +128,7 @@ def page_args(request: Request[Any, Any, Any], strict: bool = False) -> tuple[in
         )
     if size > MAX_PAGE_SIZE:
         raise Invalid(f"page_size must be less than or equal to {MAX_PAGE_SIZE}")
-    return max(page, 1), size if size >= 1 else 30
+    return Page.numbered(page, size if size >= 1 else 30)
 
 
 def _int(value: str | None, default: int) -> int:

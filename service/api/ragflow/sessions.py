@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Controller, Request, Response, delete, get, post, put, route
 from litestar.di import NamedDependency
@@ -10,12 +10,14 @@ from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.api.ragflow.chat_views import session_json
-from service.api.ragflow.chats import owned_chat
+from service.api.ragflow.deps import CHAT
 from service.api.ragflow.envelope import Rejected, ok_message
-from service.api.ragflow.schemas import json_body, list_of_strings, orderby, page_args
-from service.db.models import Assistant, ChatSession
+from service.api.ragflow.schemas import json_body, list_of_strings, orderby, page_of
 from service.domain import conversations
 from service.errors import Invalid
+
+if TYPE_CHECKING:
+    from service.db.models import Assistant, ChatSession
 
 DEFAULT_NAME = "New session"
 
@@ -37,10 +39,11 @@ def session_query(request: Request[Any, Any, Any]) -> conversations.SessionQuery
     """None: RAGFlow answers `page_size=0` with an empty list."""
     if request.query_params.get("page_size", "").strip() == "0":
         return None
-    page, size = page_args(request)
     order, desc = orderby(request, ("create_time", "update_time", "name"))
     args = request.query_params
-    return conversations.SessionQuery(page, size, order, desc, args.get("id"), args.get("name"), args.get("user_id"))
+    return conversations.SessionQuery(
+        page_of(request), order, desc, args.get("id"), args.get("name"), args.get("user_id")
+    )
 
 
 def delete_ids(body: dict[str, Any]) -> tuple[list[str], bool]:
@@ -54,17 +57,19 @@ async def render(db: AsyncSession, assistant: Assistant, sessions: list[ChatSess
 
 
 class SessionController(Controller):
+    """Every route is under one of the caller's chats (`assistant`, looked up before the body is read)."""
+
     path = "/chats/{chat_id:str}/sessions"
+    dependencies = CHAT
 
     @post("/", status_code=200)
     async def create_session(
         self,
-        chat_id: FromPath[str],
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
         tenant: NamedDependency[str],
+        assistant: NamedDependency[Assistant],
     ) -> Response[Any]:
-        assistant = await owned_chat(db, tenant, chat_id)
         body = await json_body(request, required=False)
         user_id = body["user_id"] if isinstance(body.get("user_id"), str) else tenant
         session = await conversations.create_session(
@@ -74,13 +79,8 @@ class SessionController(Controller):
 
     @get("/")
     async def list_sessions(
-        self,
-        chat_id: FromPath[str],
-        request: Request[Any, Any, Any],
-        db: NamedDependency[AsyncSession],
-        tenant: NamedDependency[str],
+        self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], assistant: NamedDependency[Assistant]
     ) -> Response[Any]:
-        assistant = await owned_chat(db, tenant, chat_id)
         spec = session_query(request)
         if spec is None:
             return ok_message([])
@@ -89,26 +89,19 @@ class SessionController(Controller):
 
     @get("/{session_id:str}")
     async def get_session(
-        self,
-        chat_id: FromPath[str],
-        session_id: FromPath[str],
-        db: NamedDependency[AsyncSession],
-        tenant: NamedDependency[str],
+        self, session_id: FromPath[str], db: NamedDependency[AsyncSession], assistant: NamedDependency[Assistant]
     ) -> Response[Any]:
-        assistant = await owned_chat(db, tenant, chat_id)
         session = await conversations.get_session(db, assistant, session_id)
         return ok_message({**(await render(db, assistant, [session]))[0], "avatar": assistant.icon})
 
     @route("/{session_id:str}", http_method=["PATCH", "PUT"], status_code=200)  # PUT: deprecated alias
     async def update_session(
         self,
-        chat_id: FromPath[str],
         session_id: FromPath[str],
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
-        tenant: NamedDependency[str],
+        assistant: NamedDependency[Assistant],
     ) -> Response[Any]:
-        assistant = await owned_chat(db, tenant, chat_id)
         body = await json_body(request, required=False)
         session = await conversations.get_session(db, assistant, session_id)
         check_name_only(body)
@@ -118,13 +111,8 @@ class SessionController(Controller):
 
     @delete("/", status_code=200)
     async def delete_sessions(
-        self,
-        chat_id: FromPath[str],
-        request: Request[Any, Any, Any],
-        db: NamedDependency[AsyncSession],
-        tenant: NamedDependency[str],
+        self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], assistant: NamedDependency[Assistant]
     ) -> Response[Any]:
-        assistant = await owned_chat(db, tenant, chat_id)
         ids, delete_all = delete_ids(await json_body(request, required=False))
         if not ids and not delete_all:
             return ok_message({})  # RAGFlow: nothing asked, nothing done
@@ -134,14 +122,12 @@ class SessionController(Controller):
     @delete("/{session_id:str}/messages/{message_id:str}", status_code=200)
     async def delete_message(
         self,
-        chat_id: FromPath[str],
         session_id: FromPath[str],
         message_id: FromPath[str],
         db: NamedDependency[AsyncSession],
-        tenant: NamedDependency[str],
+        assistant: NamedDependency[Assistant],
     ) -> Response[Any]:
         """Hides the question and its answer (one recorded turn); the LLMOps history keeps it."""
-        assistant = await owned_chat(db, tenant, chat_id)
         session = await conversations.get_session(db, assistant, session_id)
         await conversations.delete_message(db, session, message_id)
         return ok_message((await render(db, assistant, [session]))[0])
@@ -149,14 +135,12 @@ class SessionController(Controller):
     @put("/{session_id:str}/messages/{message_id:str}/feedback", status_code=200)
     async def set_feedback(
         self,
-        chat_id: FromPath[str],
         session_id: FromPath[str],
         message_id: FromPath[str],
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
-        tenant: NamedDependency[str],
+        assistant: NamedDependency[Assistant],
     ) -> Response[Any]:
-        assistant = await owned_chat(db, tenant, chat_id)
         body = await json_body(request)
         session = await conversations.get_session(db, assistant, session_id)
         await conversations.set_feedback(db, session, message_id, body.get("thumbup"), body.get("feedback"))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from email.utils import format_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from service.db.models import Chunk, Dataset, Document, Timestamped
-from service.domain.datasets import DatasetStats
-from service.domain.retrieval import Hit
+if TYPE_CHECKING:
+    from service.db.models import Chunk, Dataset, Document, Timestamped
+    from service.domain.datasets import DatasetStats
+    from service.domain.retrieval import Hit
 
 
 def ms(moment: datetime | None) -> int | None:

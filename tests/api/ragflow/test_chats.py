@@ -168,6 +168,18 @@ async def test_list_filters_orders_and_pages(client: Client, caller: Caller) -> 
     assert bad_order["code"] == 101
 
 
+async def test_keywords_match_percent_and_underscore_literally(client: Client, caller: Caller) -> None:
+    for name in ("a_b", "ab", "100%", "x"):
+        await new_chat(client, caller, name)
+
+    async def names(keywords: str) -> list[str]:
+        reply = await call(client, caller, "GET", "/chats", params={"keywords": keywords, "orderby": "name"})
+        return [chat["name"] for chat in reply["data"]["chats"]]
+
+    assert await names("_") == ["a_b"]
+    assert await names("%") == ["100%"]
+
+
 async def test_get_and_tenant_isolation(client: Client, caller: Caller, other_caller: Caller) -> None:
     chat = await new_chat(client, caller, "mine")
     got = await call(client, caller, "GET", f"/chats/{chat['id']}")

@@ -58,6 +58,20 @@ async def test_added_chunk_is_searchable_at_once(client: Client, caller: Caller)
     assert docs["data"]["docs"][0]["chunk_count"] == listing["data"]["total"]
 
 
+async def test_keywords_match_percent_and_underscore_literally(client: Client, caller: Caller) -> None:
+    ds, doc = await parsed_document(client, caller)
+    path = f"/datasets/{ds}/documents/{doc}/chunks"
+    added = await call(client, caller, "POST", path, json={"content": "Half (50%) of the bees stay in the hive_box."})
+    assert added["code"] == 0, added
+
+    async def contents(keywords: str) -> list[str]:
+        reply = await call(client, caller, "GET", path, params={"keywords": keywords})
+        return [c["content"] for c in reply["data"]["chunks"]]
+
+    assert await contents("%") == [added["data"]["chunk"]["content"]]
+    assert await contents("_") == [added["data"]["chunk"]["content"]]
+
+
 async def test_edit_reembeds_and_availability_hides(client: Client, caller: Caller) -> None:
     ds, doc = await parsed_document(client, caller)
     path = f"/datasets/{ds}/documents/{doc}/chunks"

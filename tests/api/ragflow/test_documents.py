@@ -33,6 +33,18 @@ async def test_upload_several_files_list_and_download(client: Client, caller: Ca
     assert dataset["data"]["document_count"] == 3
 
 
+async def test_keywords_match_percent_and_underscore_literally(client: Client, caller: Caller) -> None:
+    ds = await new_dataset(client, caller)
+    await upload(client, caller, ds["id"], ("a_b.txt", b"one"), ("ab.txt", b"two"), ("100%.txt", b"three"))
+
+    async def names(keywords: str) -> list[str]:
+        reply = await call(client, caller, "GET", f"/datasets/{ds['id']}/documents", params={"keywords": keywords})
+        return [d["name"] for d in reply["data"]["docs"]]
+
+    assert await names("_") == ["a_b.txt"]
+    assert await names("%") == ["100%.txt"]
+
+
 async def test_upload_errors(client: Client, caller: Caller, runtime: Runtime) -> None:
     ds = await new_dataset(client, caller)
     path = f"/datasets/{ds['id']}/documents"
@@ -139,7 +151,7 @@ async def test_stop_cancels_a_running_parse_and_keeps_no_chunks(
 
 
 async def wait_queue_idle(runtime: Runtime, timeout: float = 60) -> None:
-    from workers.queue import queue_depth
+    from service.jobs import queue_depth
 
     for _ in range(int(timeout * 10)):
         async with runtime.sessions() as db:

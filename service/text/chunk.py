@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.errors import Unsupported
-from service.ingest.parse import Parsed, Section
+from service.text.parse import Parsed, Section
 
+# RAGFlow's other methods (paper, picture, presentation, ...) need layout, OCR or vision models that we do not
+# run; `check_method` refuses them and names these.
 SUPPORTED_METHODS = ("naive", "qa", "table", "one", "book", "manual", "laws")
-# Methods RAGFlow knows that need models we do not run (layout, OCR, vision): refused clearly.
-KNOWN_UNSUPPORTED = ("paper", "picture", "presentation", "email", "resume", "tag", "audio", "knowledge_graph")
 
 _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W_]+|[^\s\w]", re.UNICODE)
 
@@ -179,8 +179,6 @@ def _text_pairs(text: str) -> list[tuple[str, str]]:
         elif (match := _QA_ANSWER.match(line)) and question is not None:
             pairs.append((question, match.group(1)))
             question = None
-        elif question is not None and pairs and line.strip():
-            continue
     return pairs
 
 

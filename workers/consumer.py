@@ -1,10 +1,9 @@
-"""The PostgreSQL job queue (pgqueuer): enqueue inside the caller's transaction, consume in workers."""
+"""The queue's consumer side: one pgqueuer manager running the job handlers (`nectar worker` runs this)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -12,32 +11,11 @@ from typing import Any
 import asyncpg
 from pgqueuer import AsyncpgDriver, Job, QueueManager
 from pgqueuer.queries import Queries
-from sqlalchemy.ext.asyncio import AsyncSession
 
-log = logging.getLogger(__name__)
+from service.db.engine import asyncpg_dsn
 
-INGEST = "ingest_document"
 # A job whose worker stops heart-beating for this long is handed to another worker.
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
-
-
-def asyncpg_dsn(sqlalchemy_url: str) -> str:
-    return sqlalchemy_url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
-async def enqueue(db: AsyncSession, entrypoint: str, payloads: list[dict[str, Any]]) -> None:
-    """Insert jobs on the session's own connection, so they commit (or roll back) with the caller's rows."""
-    if not payloads:
-        return
-    connection = await db.connection()
-    raw = await connection.get_raw_connection()
-    queries = Queries(AsyncpgDriver(raw.driver_connection))
-    await queries.enqueue(
-        [entrypoint] * len(payloads),
-        [json.dumps(payload).encode() for payload in payloads],
-        [0] * len(payloads),
-    )
-
 
 JobHandler = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -82,10 +60,3 @@ class Worker:
     def stop(self) -> None:
         if self._manager is not None:
             self._manager.shutdown.set()
-
-
-async def queue_depth(db: AsyncSession) -> dict[str, int]:
-    from sqlalchemy import text
-
-    rows = await db.execute(text("SELECT status::text, count(*) FROM pgqueuer GROUP BY status"))
-    return {status: int(count) for status, count in rows}

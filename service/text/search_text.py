@@ -22,7 +22,3 @@ def _bigrams(match: re.Match[str]) -> str:
 def index_text(*parts: str) -> str:
     """The text PostgreSQL turns into the chunk's tsvector (and a query into its tsquery)."""
     return _CJK_RUN.sub(_bigrams, "\n".join(part for part in parts if part))
-
-
-def has_cjk(text: str) -> bool:
-    return bool(_CJK_RUN.search(text))

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Chunk, Document, new_id
-from service.domain.search_text import TS_CONFIG, index_text
+from service.text.search_text import TS_CONFIG, index_text
 
 
 @dataclass

@@ -1,0 +1,55 @@
+"""Health: database, pgvector, job queue and embedder, the way RAGFlow's /system/healthz reports them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+
+from sqlalchemy import text
+
+from service.jobs import queue_depth
+from service.runtime import Runtime
+
+
+async def _check(name: str, probe: Awaitable[None]) -> tuple[str, str]:
+    try:
+        await asyncio.wait_for(probe, timeout=5)
+        return name, "ok"
+    except Exception as exc:
+        return name, f"nok: {type(exc).__name__}: {exc}"[:300]
+
+
+async def _database(runtime: Runtime) -> None:
+    async with runtime.sessions() as db:
+        await db.execute(text("SELECT 1"))
+
+
+async def _pgvector(runtime: Runtime) -> None:
+    async with runtime.sessions() as db:
+        await db.execute(text("SELECT '[1]'::vector <=> '[1]'::vector"))
+
+
+async def _queue(runtime: Runtime) -> None:
+    runtime.check_worker()
+    async with runtime.sessions() as db:
+        await queue_depth(db)
+
+
+async def _embedder(runtime: Runtime) -> None:
+    embedder = await asyncio.to_thread(runtime.embedder)
+    [vector] = await embedder.embed(["health"])
+    if len(vector) != embedder.dim:
+        raise RuntimeError("embedding has the wrong dimension")
+
+
+async def check_health(runtime: Runtime) -> dict[str, str]:
+    """Each part `ok` or `nok: <why>`, and `status` ok only when every part is."""
+    checks = await asyncio.gather(
+        _check("db", _database(runtime)),
+        _check("pgvector", _pgvector(runtime)),
+        _check("queue", _queue(runtime)),
+        _check("embedder", _embedder(runtime)),
+    )
+    report = dict(checks)
+    report["status"] = "ok" if all(value == "ok" for value in report.values()) else "nok"
+    return report
