@@ -101,6 +101,7 @@ async def plan(tenant_id: str, deployment_id: str, query: str) -> str:
     from service.db.engine import make_sessions
     from service.domain.deployments import get_deployment
     from service.domain.history_search import HistoryQuery, search_histories
+    from service.domain.pages import Page
 
     engine = create_async_engine(database_url(NAME))
     sent: list[tuple[str, Any]] = []
@@ -108,7 +109,7 @@ async def plan(tenant_id: str, deployment_id: str, query: str) -> str:
     async with make_sessions(engine)() as db:
         assistant = await get_deployment(db, tenant_id, deployment_id)
         sent.clear()
-        await search_histories(db, assistant, HistoryQuery(search_query=query, limit=100))
+        await search_histories(db, assistant, HistoryQuery(search_query=query, page=Page(0, 100)))
         searches = [(sql, params) for sql, params in sent if "messages" in sql]
         lines = []
         for sql, params in searches[:2]:
@@ -128,6 +129,7 @@ async def strategies(tenant_id: str, deployment_id: str) -> list[tuple[str, floa
     from service.db.engine import make_sessions
     from service.domain import history_search
     from service.domain.deployments import get_deployment
+    from service.domain.pages import Page
 
     engine = create_async_engine(database_url(NAME))
     served = history_search.DRIVER_LIMIT, history_search.PARALLEL_SCAN
@@ -140,7 +142,7 @@ async def strategies(tenant_id: str, deployment_id: str) -> list[tuple[str, floa
             assistant = await get_deployment(db, tenant_id, deployment_id)
             for i in range(35):
                 began = time.perf_counter()
-                await history_search.search_histories(db, assistant, history_search.HistoryQuery(query, limit=20))
+                await history_search.search_histories(db, assistant, history_search.HistoryQuery(query, Page(0, 20)))
                 if i >= 5:
                     samples.append((time.perf_counter() - began) * 1000)
             await db.rollback()  # the serial setting is the transaction's

@@ -32,7 +32,15 @@ def _app_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Resp
 
 # Controllers import the domain's row types for annotations only (`TYPE_CHECKING`); Litestar resolves handler
 # and dependency signatures at startup, so it is handed the types here, where the layers are composed.
-SIGNATURE_TYPES = [models.Assistant, models.ChatSession, models.Dataset, models.Document, models.Message]
+SIGNATURE_TYPES = [
+    models.Assistant,
+    models.ChatSession,
+    models.Dataset,
+    models.Document,
+    models.EvalDataset,
+    models.EvalItem,
+    models.Message,
+]
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Litestar:

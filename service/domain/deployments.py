@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Assistant
 from service.domain import assistants
+from service.domain.names import description
 from service.domain.pages import Page
-from service.domain.tags import description
 from service.errors import Invalid, NotFound
 
 KINDS = ("chat", "qa")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Assistant, Message, MessageMetadata, MessageTag, Tag
 from service.domain.history import History, histories, history_select
+from service.domain.pages import Page
 from service.domain.search_query import And, Field, Node, Term, compile_node, parse
 from service.errors import Invalid
 
@@ -65,8 +66,7 @@ MessageSet = Callable[[str], Select[str]]  # a term's value → the ids of the m
 @dataclass
 class HistoryQuery:
     search_query: str | None = None
-    offset: int = 0
-    limit: int = 1000
+    page: Page = field(default_factory=lambda: Page(0, 1000))  # OpsBee's default: up to 1,000 histories
     sort_by: str = "updated_at"
     sort_order: str = "desc"
 
@@ -148,10 +148,10 @@ async def _unfiltered(db: AsyncSession, where: ColumnElement[bool], spec: Histor
     """No search: the page straight off `ix_messages_assistant_updated`, the count an index-only scan."""
     order = _ordered(SORTS[spec.sort_by], Message.id, spec.sort_order == "asc")
     page = (
-        await db.execute(history_select().where(where).order_by(*order).offset(spec.offset).limit(spec.limit))
+        await db.execute(history_select().where(where).order_by(*order).offset(spec.page.offset).limit(spec.page.limit))
     ).all()
-    if (page and len(page) < spec.limit) or (not page and spec.offset == 0):
-        return list(page), spec.offset + len(page)  # the last page: no count needed
+    if (page and len(page) < spec.page.limit) or (not page and spec.page.offset == 0):
+        return list(page), spec.page.offset + len(page)  # the last page: no count needed
     return list(page), int(await db.scalar(select(func.count()).select_from(Message).where(where)) or 0)
 
 
@@ -161,7 +161,8 @@ async def _filtered(db: AsyncSession, matching: Select[Any] | CompoundSelect[Any
     await db.execute(PARALLEL_SCAN)
     matched = matching.cte("matched").prefix_with("MATERIALIZED")
     order = _ordered(matched.c.key, matched.c.id, spec.sort_order == "asc")
-    page_ids = select(matched.c.id, matched.c.key).order_by(*order).offset(spec.offset).limit(spec.limit).subquery()
+    page = select(matched.c.id, matched.c.key).order_by(*order).offset(spec.page.offset).limit(spec.page.limit)
+    page_ids = page.subquery()
     total = select(func.count()).select_from(matched).scalar_subquery()
     query = history_select().add_columns(total).join(page_ids, page_ids.c.id == Message.id)
     rows = (await db.execute(query.order_by(*_ordered(page_ids.c.key, page_ids.c.id, spec.sort_order == "asc")))).all()

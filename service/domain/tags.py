@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Tag, utcnow
+from service.domain.names import description, required_name
 from service.domain.pages import Page, paged
 from service.errors import Conflict, Invalid, NotFound
 
@@ -29,16 +30,6 @@ COLORS = (
     "black",
 )
 DEFAULT_COLOR = "grey"
-MAX_NAME_LENGTH = 255
-
-
-def tag_name(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise Invalid("`name` is required and must be a non-empty string")
-    name = value.strip()
-    if len(name) > MAX_NAME_LENGTH:
-        raise Invalid(f"`name` is {len(name)} characters long; the limit is {MAX_NAME_LENGTH}")
-    return name
 
 
 def tag_color(value: Any) -> str:
@@ -47,14 +38,6 @@ def tag_color(value: Any) -> str:
         return DEFAULT_COLOR
     if not isinstance(value, str) or value not in COLORS:
         raise Invalid(f"color {value!r} is not supported; available colors are {', '.join(COLORS)}")
-    return value
-
-
-def description(value: Any) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise Invalid("`description` must be a string")
     return value
 
 
@@ -77,7 +60,7 @@ async def _save(db: AsyncSession, tag: Tag) -> Tag:
 
 
 async def create_tag(db: AsyncSession, tenant_id: str, name: Any, text: Any = None, color: Any = None) -> Tag:
-    tag = Tag(tenant_id=tenant_id, name=tag_name(name), description=description(text), color=tag_color(color))
+    tag = Tag(tenant_id=tenant_id, name=required_name(name), description=description(text), color=tag_color(color))
     await _check_unique(db, tenant_id, tag.name)
     db.add(tag)
     return await _save(db, tag)
@@ -98,7 +81,7 @@ async def list_tags(db: AsyncSession, tenant_id: str, page: Page) -> tuple[list[
 async def update_tag(db: AsyncSession, tag: Tag, changes: dict[str, Any]) -> Tag:
     """`changes` holds any of name, description, color; a None value leaves that field unchanged."""
     if changes.get("name") is not None:
-        name = tag_name(changes["name"])
+        name = required_name(changes["name"])
         await _check_unique(db, tag.tenant_id, name, exclude_id=tag.id)
         tag.name = name
     if changes.get("description") is not None:

@@ -10,29 +10,19 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Assistant, ChatSession, utcnow
+from service.domain.names import description, required_name
 from service.domain.pages import Page, paged
-from service.domain.tags import description
-from service.errors import Invalid, NotFound
+from service.errors import NotFound
 
 QA_THREAD_NAME = "QA thread"
 _QA_NAMESPACE = uuid.UUID("6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f")
-MAX_NAME_LENGTH = 255
-
-
-def thread_name(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise Invalid("`name` is required and must be a non-empty string")
-    name = value.strip()
-    if len(name) > MAX_NAME_LENGTH:
-        raise Invalid(f"`name` is {len(name)} characters long; the limit is {MAX_NAME_LENGTH}")
-    return name
 
 
 async def create_thread(db: AsyncSession, assistant: Assistant, name: Any, text: Any = None) -> ChatSession:
     thread = ChatSession(
         tenant_id=assistant.tenant_id,
         assistant_id=assistant.id,
-        name=thread_name(name),
+        name=required_name(name),
         description=description(text),
     )
     db.add(thread)
@@ -58,7 +48,7 @@ async def list_threads(db: AsyncSession, assistant: Assistant, page: Page) -> tu
 async def update_thread(db: AsyncSession, thread: ChatSession, name: Any = None, text: Any = None) -> ChatSession:
     """None leaves a field unchanged."""
     if name is not None:
-        thread.name = thread_name(name)
+        thread.name = required_name(name)
     if text is not None:
         thread.description = description(text)
     thread.updated_at = utcnow()

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.api.apps.deps import APP
 from service.api.apps.envelope import ok
 from service.api.apps.schemas import BODY, MAX_HISTORY_PAGE, config_changes, new_app, page_of
 from service.api.apps.views import app_json, history_json, paginated
@@ -27,6 +27,7 @@ async def render(db: AsyncSession, app: Assistant) -> dict[str, Any]:
 
 class AppController(Controller):
     path = "/"
+    dependencies = APP
 
     @post("/", status_code=200)
     async def create_app(
@@ -44,22 +45,17 @@ class AppController(Controller):
         return ok(await render(db, app), "创建AI应用成功")
 
     @get("/{app_id:str}")
-    async def get_app(
-        self, app_id: FromPath[str], db: NamedDependency[AsyncSession], tenant: NamedDependency[str]
-    ) -> Response[Any]:
-        app = await apps.get_app(db, tenant, app_id)
+    async def get_app(self, db: NamedDependency[AsyncSession], app: NamedDependency[Assistant]) -> Response[Any]:
         return ok(await render(db, app))
 
     @post(["/{app_id:str}/config", "/{app_id:str}/draft-app-config"], status_code=200)
     async def update_config(
         self,
-        app_id: FromPath[str],
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
-        tenant: NamedDependency[str],
+        app: NamedDependency[Assistant],
         models: NamedDependency[ModelRegistry],
     ) -> Response[Any]:
-        app = await apps.get_app(db, tenant, app_id)
         changes = config_changes(await json_object(request, BODY))
         if changes.llm_id is not None:
             changes.llm_id = apps.check_llm(models, changes.llm_id)
@@ -67,47 +63,37 @@ class AppController(Controller):
         return ok(message="更新AI应用配置成功")
 
     @post("/{app_id:str}/publish", status_code=200)
-    async def publish(
-        self, app_id: FromPath[str], db: NamedDependency[AsyncSession], tenant: NamedDependency[str]
-    ) -> Response[Any]:
-        entry = await apps.publish(db, await apps.get_app(db, tenant, app_id))
+    async def publish(self, db: NamedDependency[AsyncSession], app: NamedDependency[Assistant]) -> Response[Any]:
+        entry = await apps.publish(db, app)
         return ok({"id": entry.id, "version": entry.version}, "发布应用配置成功")
 
     @post("/{app_id:str}/cancel-publish", status_code=200)
-    async def cancel_publish(
-        self, app_id: FromPath[str], db: NamedDependency[AsyncSession], tenant: NamedDependency[str]
-    ) -> Response[Any]:
-        await apps.cancel_publish(db, await apps.get_app(db, tenant, app_id))
+    async def cancel_publish(self, db: NamedDependency[AsyncSession], app: NamedDependency[Assistant]) -> Response[Any]:
+        await apps.cancel_publish(db, app)
         return ok(message="取消发布应用配置成功")
 
     @get(["/{app_id:str}/published-config-histories", "/{app_id:str}/publish-histories"])
     async def histories(
         self,
-        app_id: FromPath[str],
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
-        tenant: NamedDependency[str],
+        app: NamedDependency[Assistant],
     ) -> Response[Any]:
-        app = await apps.get_app(db, tenant, app_id)
         page = page_of(request, MAX_HISTORY_PAGE)
         rows, total = await apps.publish_history(db, app, page.page)
         return ok(paginated([history_json(row) for row in rows], total, page))
 
     @get(["/{app_id:str}/long-term-memory", "/{app_id:str}/summary"])
-    async def read_memory(
-        self, app_id: FromPath[str], db: NamedDependency[AsyncSession], tenant: NamedDependency[str]
-    ) -> Response[Any]:
-        summary = await apps.read_summary(db, await apps.get_app(db, tenant, app_id))
+    async def read_memory(self, db: NamedDependency[AsyncSession], app: NamedDependency[Assistant]) -> Response[Any]:
+        summary = await apps.read_summary(db, app)
         return ok({"summary": summary})
 
     @post(["/{app_id:str}/long-term-memory", "/{app_id:str}/summary"], status_code=200)
     async def write_memory(
         self,
-        app_id: FromPath[str],
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
-        tenant: NamedDependency[str],
+        app: NamedDependency[Assistant],
     ) -> Response[Any]:
-        app = await apps.get_app(db, tenant, app_id)
         await apps.write_summary(db, app, (await json_object(request, BODY)).get("summary"))
         return ok(message="更新AI应用长记忆成功")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
@@ -22,6 +22,7 @@ from litestar.params import FromPath
 from litestar.types import ASGIApp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from service.api.apps.deps import APP
 from service.api.apps.envelope import ok
 from service.api.apps.schemas import BODY, MAX_MESSAGES_PAGE, flag, page_of
 from service.api.apps.views import message_json, paginated
@@ -30,6 +31,9 @@ from service.api.sse import as_asgi, data_event, event_stream
 from service.domain import apps
 from service.domain.answering import Answerer, Delta, Question
 from service.errors import DomainError
+
+if TYPE_CHECKING:
+    from service.db.models import Assistant
 
 log = logging.getLogger(__name__)
 Sessions = async_sessionmaker[AsyncSession]
@@ -58,18 +62,17 @@ async def debug_events(answerer: Answerer, sessions: Sessions, question: Questio
 
 class DebugController(Controller):
     path = "/{app_id:str}"
+    dependencies = APP
 
     @post("/debug", status_code=200)
     async def debug(
         self,
-        app_id: FromPath[str],
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
-        tenant: NamedDependency[str],
+        app: NamedDependency[Assistant],
         answerer: NamedDependency[Answerer],
         sessions: NamedDependency[Sessions],
     ) -> ASGIApp:
-        app = await apps.get_app(db, tenant, app_id)
         body = await json_object(request, BODY)
         stream = flag(body, "stream")
         question = await apps.debug_question(db, app, body.get("query"))
@@ -82,12 +85,10 @@ class DebugController(Controller):
     @get("/messages")
     async def list_messages(
         self,
-        app_id: FromPath[str],
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
-        tenant: NamedDependency[str],
+        app: NamedDependency[Assistant],
     ) -> Response[Any]:
-        app = await apps.get_app(db, tenant, app_id)
         page = page_of(request, MAX_MESSAGES_PAGE)
         rows, total = await apps.list_messages(db, app, page.page)
         return ok(paginated([message_json(row) for row in rows], total, page))
@@ -95,10 +96,9 @@ class DebugController(Controller):
     @post("/messages/{message_id:str}/delete", status_code=200)
     async def delete_message(
         self,
-        app_id: FromPath[str],
         message_id: FromPath[str],
         db: NamedDependency[AsyncSession],
-        tenant: NamedDependency[str],
+        app: NamedDependency[Assistant],
     ) -> Response[Any]:
-        await apps.delete_message(db, await apps.get_app(db, tenant, app_id), message_id)
+        await apps.delete_message(db, app, message_id)
         return ok(message="删除调试信息成功")

@@ -53,21 +53,27 @@ class ChatRequest:
     sampling: dict[str, Any] = field(default_factory=dict)
 
 
-def parse_chat(body: dict[str, Any]) -> ChatRequest:
-    missing = [key for key in ("model", "messages") if key not in body]
+def model_of(body: dict[str, Any], *required: str) -> str:
+    """The body's `model`, once `model` and the other `required` keys are all there (RAGFlow's message)."""
+    missing = [key for key in ("model", *required) if key not in body]
     if missing:
         message = "required argument are missing: " + "".join(f"{key}; " for key in missing)
         raise invalid(message, param=missing[0], ragflow_code=ARGUMENT, code="missing_required_parameter")
     model = body["model"]
     if not isinstance(model, str) or not model.strip():
         raise invalid("`model` must be a non-empty string.", param="model", ragflow_code=ARGUMENT)
+    return model.strip()
+
+
+def parse_chat(body: dict[str, Any]) -> ChatRequest:
+    model = model_of(body, "messages")
     question, history = conversation(body["messages"])
     stream = body.get("stream")
     if stream is not None and not isinstance(stream, bool):
         raise invalid("`stream` must be a boolean.", param="stream", ragflow_code=ARGUMENT)
     options = extra_options(body)
     return ChatRequest(
-        model=model.strip(),
+        model=model,
         question=question,
         history=history,
         stream=bool(stream),
@@ -218,20 +224,14 @@ class EmbeddingRequest:
 
 
 def parse_embeddings(body: dict[str, Any]) -> EmbeddingRequest:
-    missing = [key for key in ("model", "input") if key not in body]
-    if missing:
-        message = "required argument are missing: " + "".join(f"{key}; " for key in missing)
-        raise invalid(message, param=missing[0], ragflow_code=ARGUMENT, code="missing_required_parameter")
-    model = body["model"]
-    if not isinstance(model, str) or not model.strip():
-        raise invalid("`model` must be a non-empty string.", param="model", ragflow_code=ARGUMENT)
+    model = model_of(body, "input")
     encoding = body.get("encoding_format") or "float"
     if encoding not in ("float", "base64"):
         raise invalid("`encoding_format` must be `float` or `base64`.", param="encoding_format", ragflow_code=ARGUMENT)
     dimensions = body.get("dimensions")
     if dimensions is not None and (isinstance(dimensions, bool) or not isinstance(dimensions, int) or dimensions < 1):
         raise invalid("`dimensions` must be a positive integer.", param="dimensions", ragflow_code=ARGUMENT)
-    return EmbeddingRequest(model.strip(), embedding_texts(body["input"]), encoding, dimensions)
+    return EmbeddingRequest(model, embedding_texts(body["input"]), encoding, dimensions)
 
 
 def embedding_texts(value: Any) -> list[str]:

@@ -10,6 +10,7 @@ from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.api.body import json_object
+from service.api.opsbee.deps import EVAL_DATASET, ITEM
 from service.api.opsbee.histories import DEPLOYMENT
 from service.api.opsbee.schemas import BODY, page_of, raw_search_query
 from service.api.opsbee.views import page_json, reply, stamps
@@ -52,6 +53,7 @@ async def _with_count(db: AsyncSession, dataset: EvalDataset) -> dict[str, Any]:
 
 class EvalDatasetController(Controller):
     path = "/organizations/{organization_id:str}/datasets"
+    dependencies = EVAL_DATASET
 
     @get("/")
     async def list_datasets(
@@ -73,29 +75,23 @@ class EvalDatasetController(Controller):
 
     @get("/{dataset_id:str}")
     async def get_dataset(
-        self, dataset_id: FromPath[str], db: NamedDependency[AsyncSession], org: NamedDependency[str]
+        self, db: NamedDependency[AsyncSession], dataset: NamedDependency[EvalDataset]
     ) -> Response[Any]:
-        return reply(await _with_count(db, await evaluation.get_dataset(db, org, dataset_id)))
+        return reply(await _with_count(db, dataset))
 
     @patch("/{dataset_id:str}", status_code=200)
     async def update_dataset(
-        self,
-        dataset_id: FromPath[str],
-        request: Request[Any, Any, Any],
-        db: NamedDependency[AsyncSession],
-        org: NamedDependency[str],
+        self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], dataset: NamedDependency[EvalDataset]
     ) -> Response[Any]:
         body = await json_object(request, BODY, required=False)
-        dataset = await evaluation.get_dataset(db, org, dataset_id)
         dataset = await evaluation.update_dataset(db, dataset, body.get("name"), body.get("description"))
         return reply(await _with_count(db, dataset))
 
     @delete("/{dataset_id:str}", status_code=200)
     async def delete_dataset(
-        self, dataset_id: FromPath[str], db: NamedDependency[AsyncSession], org: NamedDependency[str]
+        self, db: NamedDependency[AsyncSession], dataset: NamedDependency[EvalDataset]
     ) -> Response[Any]:
         """Answers with the deleted dataset, as the SDK's documentation shows."""
-        dataset = await evaluation.get_dataset(db, org, dataset_id)
         body = await _with_count(db, dataset)
         await evaluation.delete_dataset(db, dataset)
         return reply(body)
@@ -103,17 +99,17 @@ class EvalDatasetController(Controller):
 
 class EvalItemController(Controller):
     path = "/organizations/{organization_id:str}/datasets/{dataset_id:str}/items"
+    dependencies = ITEM
 
     @get("/")
     async def list_items(
         self,
-        dataset_id: FromPath[str],
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
         org: NamedDependency[str],
+        dataset: NamedDependency[EvalDataset],
     ) -> Response[Any]:
         page = page_of(request)
-        dataset = await evaluation.get_dataset(db, org, dataset_id)
         rows, total = await evaluation.list_items(db, dataset, raw_search_query(request), page)
         items = [item_json(row) for row in rows]
         return reply(
@@ -122,37 +118,18 @@ class EvalItemController(Controller):
 
     @post("/", status_code=200)
     async def create_item(
-        self,
-        dataset_id: FromPath[str],
-        request: Request[Any, Any, Any],
-        db: NamedDependency[AsyncSession],
-        org: NamedDependency[str],
+        self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], dataset: NamedDependency[EvalDataset]
     ) -> Response[Any]:
         body = await json_object(request, BODY, required=False)
-        dataset = await evaluation.get_dataset(db, org, dataset_id)
         fields = (body.get(key) for key in ("inputs", "outputs", "tags", "metadata"))
         return reply(item_json(await evaluation.create_item(db, dataset, *fields)))
 
     @get("/{item_id:str}")
-    async def get_item(
-        self,
-        dataset_id: FromPath[str],
-        item_id: FromPath[str],
-        db: NamedDependency[AsyncSession],
-        org: NamedDependency[str],
-    ) -> Response[Any]:
-        dataset = await evaluation.get_dataset(db, org, dataset_id)
-        return reply(item_json(await evaluation.get_item(db, dataset, item_id)))
+    async def get_item(self, item: NamedDependency[EvalItem]) -> Response[Any]:
+        return reply(item_json(item))
 
     @delete("/{item_id:str}", status_code=200)
-    async def delete_item(
-        self,
-        dataset_id: FromPath[str],
-        item_id: FromPath[str],
-        db: NamedDependency[AsyncSession],
-        org: NamedDependency[str],
-    ) -> Response[Any]:
-        item = await evaluation.get_item(db, await evaluation.get_dataset(db, org, dataset_id), item_id)
+    async def delete_item(self, db: NamedDependency[AsyncSession], item: NamedDependency[EvalItem]) -> Response[Any]:
         body = item_json(item)
         await evaluation.delete_item(db, item)
         return reply(body)

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.api.body import json_object
+from service.api.opsbee.deps import DEPLOYMENT
 from service.api.opsbee.schemas import BODY, page_of
 from service.api.opsbee.views import deleted, deployment_json, reply
 from service.domain import deployments
 from service.settings import Settings
 
+if TYPE_CHECKING:
+    from service.db.models import Assistant
+
 
 class DeploymentController(Controller):
     path = "/organizations/{organization_id:str}/deployments"
+    dependencies = DEPLOYMENT
 
     @get("/")
     async def list_deployments(
@@ -43,27 +47,21 @@ class DeploymentController(Controller):
 
     @get("/{deployment_id:str}")
     async def get_deployment(
-        self, deployment_id: FromPath[str], db: NamedDependency[AsyncSession], org: NamedDependency[str]
+        self, db: NamedDependency[AsyncSession], deployment: NamedDependency[Assistant]
     ) -> Response[Any]:
-        assistant = await deployments.get_deployment(db, org, deployment_id)
-        return reply(deployment_json(assistant, await deployments.history_count(db, assistant)))
+        return reply(deployment_json(deployment, await deployments.history_count(db, deployment)))
 
     @patch("/{deployment_id:str}", status_code=200)
     async def update_deployment(
-        self,
-        deployment_id: FromPath[str],
-        request: Request[Any, Any, Any],
-        db: NamedDependency[AsyncSession],
-        org: NamedDependency[str],
+        self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], deployment: NamedDependency[Assistant]
     ) -> Response[Any]:
-        assistant = await deployments.get_deployment(db, org, deployment_id)
-        assistant = await deployments.update_deployment(db, assistant, await json_object(request, BODY, required=False))
-        return reply(deployment_json(assistant, await deployments.history_count(db, assistant)))
+        changes = await json_object(request, BODY, required=False)
+        deployment = await deployments.update_deployment(db, deployment, changes)
+        return reply(deployment_json(deployment, await deployments.history_count(db, deployment)))
 
     @delete("/{deployment_id:str}", status_code=200)
     async def delete_deployment(
-        self, deployment_id: FromPath[str], db: NamedDependency[AsyncSession], org: NamedDependency[str]
+        self, db: NamedDependency[AsyncSession], deployment: NamedDependency[Assistant]
     ) -> Response[Any]:
-        assistant = await deployments.get_deployment(db, org, deployment_id)
-        await deployments.delete_deployment(db, assistant)
-        return reply(deleted("deployment", deployment_id))
+        await deployments.delete_deployment(db, deployment)
+        return reply(deleted("deployment", deployment.id))

@@ -71,7 +71,6 @@ def raw_search_query(request: Request[Any, Any, Any]) -> str | None:
 
 
 def history_query(request: Request[Any, Any, Any]) -> HistoryQuery:
-    page = page_of(request)
     sort_by = _last(request, "sort_by") or "updated_at"
     sort_order = (_last(request, "sort_order") or "desc").lower()
-    return HistoryQuery(raw_search_query(request), page.offset, page.limit, sort_by, sort_order)
+    return HistoryQuery(raw_search_query(request), page_of(request), sort_by, sort_order)

@@ -111,12 +111,9 @@ def history_page(
         "deployment_id": deployment_id,
         **extra,
         "histories": [history_json(row) for row in rows],
-        "offset": spec.offset,
-        "limit": spec.limit,
+        **page_json(spec.page, len(rows), total),
         "sort_by": spec.sort_by,
         "sort_order": spec.sort_order,
-        "total": total,
-        "has_next": spec.offset + len(rows) < total,
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
-from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar import Controller, Request, Response, delete, get, post, route
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -167,7 +167,7 @@ def delete_ids(body: dict[str, Any]) -> tuple[list[str], bool]:
 async def update_chat(
     db: AsyncSession, tenant: str, chat_id: str, body: dict[str, Any], models: ModelRegistry, deep: bool
 ) -> Response[Any]:
-    """PUT (deep=False: given objects replace the stored ones) and PATCH (deep=True: deep-merged).
+    """`deep`: given objects are deep-merged into the stored ones (PATCH), else they replace them (PUT).
 
     The body is read before the chat is looked up (as RAGFlow does), so `assistant` is no dependency here."""
     assistant = await owned_chat(db, tenant, chat_id)
@@ -210,8 +210,8 @@ class ChatController(Controller):
     async def get_chat(self, db: NamedDependency[AsyncSession], assistant: NamedDependency[Assistant]) -> Response[Any]:
         return ok_message((await render(db, [assistant]))[0])
 
-    @put("/{chat_id:str}", status_code=200)
-    async def replace_chat(
+    @route("/{chat_id:str}", http_method=["PUT", "PATCH"], status_code=200)
+    async def update_chat(
         self,
         chat_id: FromPath[str],
         request: Request[Any, Any, Any],
@@ -219,20 +219,10 @@ class ChatController(Controller):
         tenant: NamedDependency[str],
         models: NamedDependency[ModelRegistry],
     ) -> Response[Any]:
-        """Given fields replace the stored ones; a given prompt_config is completed with the defaults."""
-        return await update_chat(db, tenant, chat_id, await json_body(request, required=False), models, deep=False)
-
-    @patch("/{chat_id:str}", status_code=200)
-    async def patch_chat(
-        self,
-        chat_id: FromPath[str],
-        request: Request[Any, Any, Any],
-        db: NamedDependency[AsyncSession],
-        tenant: NamedDependency[str],
-        models: NamedDependency[ModelRegistry],
-    ) -> Response[Any]:
-        """Given fields replace the stored ones, except llm_setting and prompt_config: deep-merged."""
-        return await update_chat(db, tenant, chat_id, await json_body(request, required=False), models, deep=True)
+        """Given fields replace the stored ones. PUT completes a given prompt_config with the defaults; PATCH
+        deep-merges the given llm_setting and prompt_config into the stored ones."""
+        body = await json_body(request, required=False)
+        return await update_chat(db, tenant, chat_id, body, models, deep=request.method == "PATCH")
 
     @delete("/{chat_id:str}", status_code=200)
     async def delete_chat(
