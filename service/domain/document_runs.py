@@ -56,8 +56,26 @@ async def begin_run(db: AsyncSession, document_id: str, run_id: str) -> Source |
         return None
     document, data, model = row
     document.run, document.progress = "RUNNING", 0.05
-    document.progress_msg += _log("Task has been received.", f"Start to parse {document.name}.")
+    started = ("Task has been received.", f"Start to parse {document.name}.")
+    document.progress_msg += _log(*started, *skipped_steps(document.parser_config))
     return Source(document, data or b"", model)
+
+
+# parser_config switches for steps RAGFlow runs after chunking that this server keeps but does not run.
+UNRUN_STEPS = (
+    ("raptor", "use_raptor", "RAPTOR"),
+    ("graphrag", "use_graphrag", "GraphRAG"),
+    ("parent_child", "use_parent_child", "Parent-child chunking"),
+)
+
+
+def skipped_steps(parser_config: dict[str, Any]) -> list[str]:
+    """A log line for each step the config switches on that is not run, so nobody waits for it."""
+    return [
+        f"{name} is on in parser_config, but this server does not run it: skipped."
+        for key, switch, name in UNRUN_STEPS
+        if isinstance(parser_config.get(key), dict) and parser_config[key].get(switch) is True
+    ]
 
 
 async def report_progress(

@@ -14,6 +14,7 @@ from service.api.ragflow.schemas import (
     DatasetCreate,
     DatasetUpdate,
     DeleteIds,
+    dataset_fields,
     flag,
     json_body,
     orderby,
@@ -45,7 +46,7 @@ class DatasetController(Controller):
         settings: NamedDependency[Settings],
     ) -> Response[Any]:
         spec = validated(DatasetCreate, await json_body(request))
-        fields = spec.model_dump(exclude_unset=True)
+        fields = dataset_fields(spec)
         dataset = await datasets.create_dataset(db, tenant, fields, settings.default_embedding_model)
         return ok((await render(db, [dataset]))[0])
 
@@ -76,7 +77,7 @@ class DatasetController(Controller):
         db: NamedDependency[AsyncSession],
         tenant: NamedDependency[str],
     ) -> Response[Any]:
-        changes = validated(DatasetUpdate, await json_body(request)).model_dump(exclude_unset=True)
+        changes = dataset_fields(validated(DatasetUpdate, await json_body(request)))
         dataset = await datasets.update_dataset(db, tenant, dataset_id, changes)
         return ok((await render(db, [dataset]))[0])
 

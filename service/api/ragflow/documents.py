@@ -16,6 +16,7 @@ from service.api.ragflow.envelope import ok
 from service.api.ragflow.schemas import (
     DeleteIds,
     DocumentUpdate,
+    given_fields,
     json_body,
     list_of_strings,
     orderby,
@@ -124,7 +125,7 @@ class DocumentController(Controller):
         dataset: NamedDependency[Dataset],
     ) -> Response[Any]:
         body = await json_body(request)
-        changes = validated(DocumentUpdate, body).model_dump(exclude_unset=True)
+        changes = given_fields(validated(DocumentUpdate, body))
         await _guard_read_only(db, dataset, document_id, body)
         if "enabled" in changes and changes["enabled"] not in (0, 1):
             raise Conflict("`enabled` value invalid, only accept 0 or 1")

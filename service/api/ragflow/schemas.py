@@ -8,6 +8,7 @@ from litestar import Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from service.api.body import BodyMessages, json_object
+from service.api.ragflow.parser_config import HasParserConfig
 from service.domain.pages import Page
 from service.errors import Invalid
 
@@ -36,15 +37,13 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class DatasetCreate(Strict):
+class DatasetCreate(Strict, HasParserConfig):
     name: Name
     avatar: str | None = Field(default=None, max_length=65535)
     description: str | None = Field(default=None, max_length=65535)
     embedding_model: str | None = Field(default=None, max_length=255)
     permission: Literal["me", "team"] = "me"
-    chunk_method: ChunkMethod | None = None
-    parser_config: dict[str, Any] | None = None
-    pagerank: int = Field(default=0, ge=0, le=100)
+    chunk_method: ChunkMethod = "naive"  # null is refused with the list of methods, as RAGFlow does
     auto_metadata_config: dict[str, Any] | None = None
     ext: dict[str, Any] | None = None
 
@@ -57,10 +56,34 @@ class DatasetCreate(Strict):
 
 
 class DatasetUpdate(DatasetCreate):
-    name: Name | None = None  # type: ignore[assignment]
-    permission: Literal["me", "team"] | None = None  # type: ignore[assignment]
-    pagerank: int | None = Field(default=None, ge=0, le=100)  # type: ignore[assignment]
-    language: str | None = None
+    """Every field optional; an explicit null is refused where the column cannot be empty (name, permission,
+    chunk_method, pagerank), and otherwise means "empty" (avatar, description) or "unchanged"."""
+
+    name: Name = ""  # a default is not validated: only a given name must be valid
+    pagerank: int = Field(default=0, ge=0, le=100)
+    language: str | None = Field(default=None, max_length=32)
+
+
+# Null on update: these become empty, and these leave the stored value as it is.
+EMPTIED_BY_NULL = ("avatar", "description")
+KEPT_BY_NULL = ("embedding_model", "parser_config", "language", "ext")
+
+
+def given_fields(spec: HasParserConfig) -> dict[str, Any]:
+    """The fields a body sets; its parser_config as the keys the client sent."""
+    fields = spec.model_dump(exclude_unset=True)
+    if spec.parser_config is not None:
+        fields["parser_config"] = spec.parser_config.given()
+    return fields
+
+
+def dataset_fields(spec: DatasetCreate) -> dict[str, Any]:
+    """What a create or update body sets, as the domain takes it."""
+    fields = given_fields(spec)
+    for key in EMPTIED_BY_NULL:
+        if key in fields and fields[key] is None:
+            fields[key] = ""
+    return {key: value for key, value in fields.items() if value is not None or key not in KEPT_BY_NULL}
 
 
 class DeleteIds(Strict):
@@ -68,11 +91,10 @@ class DeleteIds(Strict):
     delete_all: bool = False
 
 
-class DocumentUpdate(BaseModel):
+class DocumentUpdate(HasParserConfig):
     model_config = ConfigDict(extra="ignore")
     name: str | None = None
     chunk_method: ChunkMethod | None = None
-    parser_config: dict[str, Any] | None = None
     meta_fields: dict[str, Any] | None = None
     enabled: int | None = None
 
@@ -82,9 +104,15 @@ def _message(error: ValidationError) -> str:
     for item in error.errors():
         field = ".".join(str(part) for part in item["loc"]) or "body"
         message = item["msg"].removeprefix("Value error, ")
-        value = str(item.get("input", ""))[:128] if item["type"] != "missing" else ""
+        value = _shown(item.get("input", "")) if item["type"] != "missing" else ""
         lines.append(f"Field: <{field}> - Message: <{message}> - Value: <{value}>")
     return "\n".join(lines)
+
+
+def _shown(value: Any) -> str:
+    """The offending value as RAGFlow echoes it: at most 128 characters."""
+    text = str(value)
+    return text if len(text) <= 128 else text[:125] + "..."
 
 
 def validated(model: type[M], data: Any) -> M:

@@ -1,0 +1,58 @@
+"""PUT /datasets/{id} with explicit nulls and fields create does not take: RAGFlow's answers, never code 100."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.api.ragflow.helpers import Client, call, new_dataset
+from tests.conftest import Caller
+
+CHUNK_METHODS = (
+    "Input should be 'naive', 'book', 'email', 'laws', 'manual', 'one', 'paper', 'picture', 'presentation', 'qa', "
+    "'table', 'tag' or 'resume'"
+)
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ("name", "Input should be a valid string"),
+        ("permission", "Input should be 'me' or 'team'"),
+        ("pagerank", "Input should be a valid integer"),
+        ("chunk_method", CHUNK_METHODS),
+    ],
+)
+async def test_null_for_a_field_that_cannot_be_empty_is_101(
+    client: Client, caller: Caller, field: str, message: str
+) -> None:
+    ds = await new_dataset(client, caller)
+    reply = await call(client, caller, "PUT", f"/datasets/{ds['id']}", json={field: None})
+    assert reply == {"code": 101, "message": f"Field: <{field}> - Message: <{message}> - Value: <None>"}
+
+
+@pytest.mark.parametrize(
+    ("field", "shown"),
+    [("description", None), ("avatar", None), ("embedding_model", "all-MiniLM-L6-v2@Builtin"), ("language", "English")],
+)
+async def test_null_for_an_optional_field_empties_or_keeps_it(
+    client: Client, caller: Caller, field: str, shown: Any
+) -> None:
+    ds = await new_dataset(client, caller, description="ops docs")
+    reply = await call(client, caller, "PUT", f"/datasets/{ds['id']}", json={field: None, "pagerank": 5})
+    assert reply["code"] == 0, reply
+    assert reply["data"][field] == shown and reply["data"]["pagerank"] == 5
+
+
+async def test_parser_config_null_leaves_it_as_it_was(client: Client, caller: Caller) -> None:
+    ds = await new_dataset(client, caller, parser_config={"chunk_token_num": 64})
+    reply = await call(client, caller, "PUT", f"/datasets/{ds['id']}", json={"parser_config": None, "name": "y"})
+    assert reply["code"] == 0 and reply["data"]["parser_config"]["chunk_token_num"] == 64
+
+
+@pytest.mark.parametrize("payload", [{"pagerank": 50}, {"chunk_method": None}])
+async def test_create_refuses_what_ragflow_refuses(client: Client, caller: Caller, payload: dict[str, Any]) -> None:
+    reply = await call(client, caller, "POST", "/datasets", json={"name": "x", **payload})
+    assert reply["code"] == 101
+    assert ("Extra inputs are not permitted" if "pagerank" in payload else CHUNK_METHODS) in reply["message"]
