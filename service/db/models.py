@@ -135,6 +135,7 @@ class Chunk(Base):
     content: Mapped[str] = mapped_column(Text)
     important_keywords: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
     questions: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    tag_kwd: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
     available: Mapped[bool] = mapped_column(Boolean, default=True)
     positions: Mapped[list[Any]] = mapped_column(JSONB, default=list)
     token_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Chunk, Document, new_id
@@ -21,6 +21,7 @@ class ChunkRow:
     token_count: int = 0
     important_keywords: list[str] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
+    tag_kwd: list[str] = field(default_factory=list)
     positions: list[Any] = field(default_factory=list)
     available: bool = True
     id: str = field(default_factory=new_id)
@@ -33,9 +34,9 @@ def vector_literal(vector: list[float]) -> str:
 _INSERT = text(
     f"""
     INSERT INTO chunks (id, tenant_id, dataset_id, document_id, ordinal, content, important_keywords, questions,
-                        available, positions, token_count, embedding_model, embedding, tsv)
+                        tag_kwd, available, positions, token_count, embedding_model, embedding, tsv)
     VALUES (:id, :tenant_id, :dataset_id, :document_id, :ordinal, :content, :important_keywords, :questions,
-            :available, CAST(:positions AS jsonb), :token_count, :embedding_model, CAST(:embedding AS vector),
+            :tag_kwd, :available, CAST(:positions AS jsonb), :token_count, :embedding_model, CAST(:embedding AS vector),
             to_tsvector('{TS_CONFIG}', :index_text))
     """
 )
@@ -56,6 +57,7 @@ async def insert_chunks(db: AsyncSession, document: Document, model: str, rows: 
                 "content": row.content,
                 "important_keywords": row.important_keywords,
                 "questions": row.questions,
+                "tag_kwd": row.tag_kwd,
                 "available": row.available,
                 "positions": json.dumps(row.positions),
                 "token_count": row.token_count,
@@ -68,11 +70,17 @@ async def insert_chunks(db: AsyncSession, document: Document, model: str, rows: 
     )
 
 
-async def refresh_document_counts(db: AsyncSession, document_id: str) -> None:
-    counts = select(func.count(), func.coalesce(func.sum(Chunk.token_count), 0)).where(Chunk.document_id == document_id)
-    chunk_count, token_count = (await db.execute(counts)).one()
+async def adjust_document_counts(db: AsyncSession, document_id: str, chunks: int, tokens: int) -> None:
+    """Add to a document's chunk and token counts in one statement.
+
+    An increment, not a recount: concurrent writers each add their own change (a recount by one transaction
+    cannot see another's uncommitted chunk, so 20 concurrent adds used to leave 19). The row lock it takes also
+    serialises what the caller does next on this document until it commits.
+    """
     await db.execute(
-        update(Document).where(Document.id == document_id).values(chunk_count=chunk_count, token_count=token_count)
+        update(Document)
+        .where(Document.id == document_id)
+        .values(chunk_count=Document.chunk_count + chunks, token_count=Document.token_count + tokens)
     )
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import Select, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Chunk, Document
-from service.domain.chunk_store import ChunkRow, insert_chunks, refresh_document_counts, vector_literal
+from service.domain.chunk_store import ChunkRow, adjust_document_counts, insert_chunks, vector_literal
 from service.domain.matching import contains
 from service.domain.pages import Page, paged
 from service.errors import Invalid, NotFound
@@ -56,22 +56,23 @@ async def get_chunk(db: AsyncSession, document: Document, chunk_id: str) -> Chun
 async def add_chunk(
     db: AsyncSession, document: Document, model: str, embedder: Embedder, fields: dict[str, Any]
 ) -> Chunk:
-    content = str(fields.get("content") or "").strip()
-    if not content:
-        raise Invalid("`content` is required")
-    questions = list(fields.get("questions") or [])
+    content = fields.get("content")
+    if not isinstance(content, str) or not content.strip():
+        raise Invalid("`content` is required")  # stored as given, a leading newline included
     [vector] = await embedder.embed([content])
+    tokens = count_tokens(content)
+    await adjust_document_counts(db, document.id, 1, tokens)  # locks the document: the next ordinal is ours
     last = await db.scalar(select(func.coalesce(func.max(Chunk.ordinal), -1)).where(Chunk.document_id == document.id))
     row = ChunkRow(
         content,
         vector,
         int(last or 0) + 1,
-        count_tokens(content),
+        tokens,
         important_keywords=list(fields.get("important_keywords") or []),
-        questions=questions,
+        questions=list(fields.get("questions") or []),
+        tag_kwd=list(fields.get("tag_kwd") or []),
     )
     await insert_chunks(db, document, model, [row])
-    await refresh_document_counts(db, document.id)
     return await get_chunk(db, document, row.id)
 
 
@@ -81,18 +82,20 @@ async def update_chunk(
     chunk = await db.get(Chunk, chunk_id)
     if chunk is None or chunk.document_id != document.id:
         raise NotFound(f"Can't find this chunk {chunk_id}")
+    tokens_before = chunk.token_count
     if "content" in changes:
         chunk.content = str(changes["content"])
         chunk.token_count = count_tokens(chunk.content)
         if document.chunk_method == "qa" and "\t" not in chunk.content and "\n" not in chunk.content:
             raise Invalid("Q&A must be separated by TAB/ENTER key.")
-    for key in ("important_keywords", "questions", "available", "positions"):
+    for key in ("important_keywords", "questions", "tag_kwd", "available", "positions"):
         if key in changes:
             setattr(chunk, key, changes[key])
     await db.flush()
     if {"content", "important_keywords", "questions"} & changes.keys():
         await _reindex(db, chunk, embedder if "content" in changes else None)
-    await refresh_document_counts(db, document.id)
+    if chunk.token_count != tokens_before:
+        await adjust_document_counts(db, document.id, 0, chunk.token_count - tokens_before)
     return chunk
 
 
@@ -125,6 +128,6 @@ async def delete_chunks(db: AsyncSession, document: Document, chunk_ids: list[st
         if found != len(ids):
             raise NotFound(f"rm_chunk deleted chunks {found}, expect {len(ids)}")
         query = query.where(Chunk.id.in_(ids))
-    deleted = (await db.execute(query)).rowcount  # type: ignore[attr-defined]
-    await refresh_document_counts(db, document.id)
-    return int(deleted or 0)
+    tokens = list(await db.scalars(query.returning(Chunk.token_count)))
+    await adjust_document_counts(db, document.id, -len(tokens), -sum(tokens))
+    return len(tokens)

@@ -113,7 +113,7 @@ async def get_dataset(db: AsyncSession, tenant_id: str, dataset_id: str, for_con
     dataset = await db.get(Dataset, dataset_id)
     if dataset is None or dataset.tenant_id != tenant_id:
         raise (
-            NotFound(f"You don't own the dataset {dataset_id}. ")
+            NotFound(f"You don't own the dataset {dataset_id}.")
             if for_content
             else lacks_permission(tenant_id, dataset_id)
         )

@@ -10,7 +10,7 @@ from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.api.ragflow.deps import DOCUMENT
-from service.api.ragflow.envelope import ok
+from service.api.ragflow.envelope import Rejected, ok
 from service.api.ragflow.schemas import flag, json_body, list_of_strings, page_of
 from service.api.ragflow.views import chunk_json, document_json, raw_chunk_json
 from service.domain import chunks
@@ -21,15 +21,34 @@ if TYPE_CHECKING:
     from service.db.models import Dataset, Document
 
 
-def chunk_changes(body: dict[str, Any]) -> dict[str, Any]:
+LISTS = ("important_keywords", "questions", "tag_kwd")
+
+
+def _strings(body: dict[str, Any], key: str) -> list[str]:
+    """RAGFlow answers a bad list with 102, and names what it wanted."""
+    value = body[key]
+    if not isinstance(value, list):
+        raise Rejected(f"`{key}` is required to be a list")
+    if not all(isinstance(item, str) for item in value):
+        raise Rejected(f"`{key}` must be a list of strings")  # RAGFlow itself fails here with code 100
+    return value
+
+
+def chunk_changes(body: dict[str, Any], adding: bool = False) -> dict[str, Any]:
+    """The fields a chunk body sets. Content is kept verbatim; blank questions are dropped, as RAGFlow does."""
     changes: dict[str, Any] = {}
+    content = body.get("content")
+    if adding and (not isinstance(content, str) or not content.strip()):
+        raise Rejected("`content` is required")
     if "content" in body:
-        if not isinstance(body["content"], str):
+        if not isinstance(content, str):
             raise Invalid("`content` should be a string")
-        changes["content"] = body["content"]
-    for key in ("important_keywords", "questions"):
-        if key in body:
-            changes[key] = list_of_strings(body, key)
+        changes["content"] = content
+    for key in LISTS:
+        if body.get(key) is not None:
+            changes[key] = _strings(body, key)
+    if "questions" in changes:
+        changes["questions"] = [question.strip() for question in changes["questions"] if question.strip()]
     if "available" in body:
         if not isinstance(body["available"], bool | int):
             raise Invalid("`available` should be a boolean")
@@ -74,7 +93,7 @@ class ChunkController(Controller):
         document: NamedDependency[Document],
         embedder: NamedDependency[EmbedderFor],
     ) -> Response[Any]:
-        fields = chunk_changes(await json_body(request))
+        fields = chunk_changes(await json_body(request), adding=True)
         model = dataset.embedding_model
         chunk = await chunks.add_chunk(db, document, model, embedder(model), fields)
         body = chunk_json(chunk, document) | {

@@ -43,7 +43,11 @@ async def provide_dataset(
 async def provide_document(
     db: NamedDependency[AsyncSession], dataset: NamedDependency[Dataset], document_id: FromPath[str]
 ) -> Document:
-    return await documents.get_document(db, dataset, document_id)
+    """A chunk route's document; RAGFlow's chunk routes word the refusal their own way."""
+    try:
+        return await documents.get_document(db, dataset, document_id)
+    except NotFound:
+        raise NotFound(f"you don't own the document {document_id}") from None
 
 
 CHAT = {"assistant": Provide(provide_chat)}

@@ -98,7 +98,7 @@ def chunk_json(chunk: Chunk, document: Document) -> dict[str, Any]:
         "dataset_id": chunk.dataset_id,
         "important_keywords": chunk.important_keywords,
         "questions": chunk.questions,
-        "tag_kwd": [],
+        "tag_kwd": chunk.tag_kwd,
         "image_id": "",
         "doc_type_kwd": "text",
         "available": chunk.available,
@@ -117,7 +117,7 @@ def raw_chunk_json(chunk: Chunk, document: Document) -> dict[str, Any]:
         "available_int": int(chunk.available),
         "important_kwd": chunk.important_keywords,
         "question_kwd": chunk.questions,
-        "tag_kwd": [],
+        "tag_kwd": chunk.tag_kwd,
         "img_id": "",
         "position_int": chunk.positions,
     }

@@ -34,7 +34,7 @@ async def test_list_and_get_chunks(client: Client, caller: Caller) -> None:
 async def test_added_chunk_is_searchable_at_once(client: Client, caller: Caller) -> None:
     ds, doc = await parsed_document(client, caller)
     path = f"/datasets/{ds}/documents/{doc}/chunks"
-    assert (await call(client, caller, "POST", path, json={"content": "  "}))["code"] == 101
+    assert (await call(client, caller, "POST", path, json={"content": "  "}))["code"] == 102
     added = await call(
         client,
         caller,
