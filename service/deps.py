@@ -2,7 +2,7 @@
 
 `db` (the request's transaction), `tenant` (the caller), and the services built once per process:
 `settings`, `models` (the chat-model registry), `embedder` (model name → embedder), `answerer`,
-`sessions` (a unit of work outside the request's transaction, e.g. after a stream) and `health`.
+`sessions` (a unit of work outside the request's transaction, e.g. after a stream), `health` and `status`.
 Handlers name what they use; none of them sees the `Runtime` that builds these.
 """
 
@@ -18,13 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.domain.answering import Answerer
 from service.domain.tenants import authenticate, parse_authorization
-from service.health import check_health
+from service.health import check_health, system_status
 from service.providers.base import EmbedderFor
 from service.providers.llm import ModelRegistry
 from service.runtime import Runtime
 from service.settings import Settings
 
 HealthCheck = Callable[[], Awaitable[dict[str, str]]]
+StatusCheck = Callable[[], Awaitable[dict[str, Any]]]
 
 
 def _runtime(state: State) -> Runtime:
@@ -73,6 +74,11 @@ def provide_health(state: State) -> HealthCheck:
     return lambda: check_health(runtime)
 
 
+def provide_status(state: State) -> StatusCheck:
+    runtime = _runtime(state)
+    return lambda: system_status(runtime)
+
+
 def _sync(provider: Callable[..., Any]) -> Provide:
     return Provide(provider, sync_to_thread=False)
 
@@ -86,4 +92,5 @@ DEPENDENCIES = {
     "answerer": _sync(provide_answerer),
     "sessions": _sync(provide_sessions),
     "health": _sync(provide_health),
+    "status": _sync(provide_status),
 }

@@ -118,6 +118,8 @@ def _check_prompt_config(prompt: Any) -> None:
     if len(keys) != len(set(keys)):
         raise Conflict("Duplicate prompt parameter keys")
     for parameter in parameters:
+        if parameter["key"] == "knowledge":  # RAGFlow accepts a system prompt that leaves the passages out
+            continue
         if not parameter.get("optional") and "{" + parameter["key"] + "}" not in prompt.get("system", ""):
             raise Conflict(f"Parameter '{parameter['key']}' is not used")
 

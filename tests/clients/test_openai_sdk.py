@@ -184,12 +184,12 @@ def test_upstream_failure_is_not_retried(live: Live, upstream: UpstreamProcess) 
     """A 502 carries `x-should-retry: false`: the SDK's default retries would call the failing model three times."""
     upstream.clear()
     with pytest.raises(openai.InternalServerError) as failed:
-        live.client().chat.completions.create(model="fail-500@echo", messages=[{"role": "user", "content": "hi"}])
+        live.client().chat.completions.create(model="fail-500@echo", messages=[{"role": "user", "content": QUESTION}])
     assert failed.value.status_code == 502 and "HTTP 500" in failed.value.message
     assert len(upstream.received()) == 1
     chunks = list(
         live.client().chat.completions.create(
-            model="fail-500@echo", messages=[{"role": "user", "content": "hi"}], stream=True
+            model="fail-500@echo", messages=[{"role": "user", "content": QUESTION}], stream=True
         )
     )
     assert (chunks[0].choices[0].delta.content or "").startswith("**ERROR**: ")

@@ -12,6 +12,7 @@ from service.api.ragflow.documents import DocumentController, LegacyParsingContr
 from service.api.ragflow.envelope import EXCEPTION_HANDLERS
 from service.api.ragflow.retrieval import retrieve
 from service.api.ragflow.sessions import SessionController
+from service.api.ragflow.system import ping, system_status, system_version
 
 router = Router(
     path="/api/v1",
@@ -25,6 +26,9 @@ router = Router(
         SessionController,
         chat_completions,
         chat_completions_alias,
+        ping,
+        system_version,
+        system_status,
     ],
     exception_handlers=EXCEPTION_HANDLERS,
 )

@@ -128,9 +128,14 @@ def checked_models(models: ModelRegistry, config: dict[str, Any]) -> dict[str, A
     return config
 
 
+# RAGFlow's chat default: with datasets and nothing retrieved, this text answers and no LLM is called.
+EMPTY_RESPONSE = "Sorry! No relevant content was found in the knowledge base!"
+
+
 def with_prompt_defaults(prompt_config: dict[str, Any]) -> dict[str, Any]:
     """RAGFlow fills every missing prompt_config key (and an empty system prompt) with its default."""
-    filled = {**copy.deepcopy(assistants.DEFAULT_PROMPT_CONFIG), **prompt_config}
+    defaults = {**copy.deepcopy(assistants.DEFAULT_PROMPT_CONFIG), "empty_response": EMPTY_RESPONSE}
+    filled = {**defaults, **prompt_config}
     if not filled.get("system"):
         filled["system"] = assistants.DEFAULT_SYSTEM
     return filled
