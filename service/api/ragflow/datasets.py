@@ -45,7 +45,7 @@ class DatasetController(Controller):
         tenant: NamedDependency[str],
         settings: NamedDependency[Settings],
     ) -> Response[Any]:
-        spec = validated(DatasetCreate, await json_body(request))
+        spec = validated(DatasetCreate, await json_body(request, json_only=True))
         fields = dataset_fields(spec)
         dataset = await datasets.create_dataset(db, tenant, fields, settings.default_embedding_model)
         return ok((await render(db, [dataset]))[0])
@@ -77,7 +77,7 @@ class DatasetController(Controller):
         db: NamedDependency[AsyncSession],
         tenant: NamedDependency[str],
     ) -> Response[Any]:
-        changes = dataset_fields(validated(DatasetUpdate, await json_body(request)))
+        changes = dataset_fields(validated(DatasetUpdate, await json_body(request, json_only=True)))
         dataset = await datasets.update_dataset(db, tenant, dataset_id, changes)
         return ok((await render(db, [dataset]))[0])
 

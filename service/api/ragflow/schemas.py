@@ -47,11 +47,20 @@ class DatasetCreate(Strict, HasParserConfig):
     auto_metadata_config: dict[str, Any] | None = None
     ext: dict[str, Any] | None = None
 
+    @field_validator("embedding_model", mode="before")
+    @classmethod
+    def stripped(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
+
     @field_validator("embedding_model")
     @classmethod
     def model_format(cls, value: str | None) -> str | None:
-        if value is not None and ("@" not in value or not all(value.partition("@")[::2])):
-            raise ValueError("embedding model identifier must follow <model_name>@<provider> format")
+        if value is None:
+            return value
+        if "@" not in value:
+            raise ValueError("Embedding model identifier must follow <model_name>@<provider> format")
+        if not all(value.partition("@")[::2]):
+            raise ValueError("Both model_name and provider must be non-empty strings")
         return value
 
 
@@ -129,8 +138,14 @@ BODY = BodyMessages(
 )
 
 
-async def json_body(request: Request[Any, Any, Any], required: bool = True) -> dict[str, Any]:
-    """The body as a JSON object, refused in RAGFlow's words; an empty body is `{}` unless `required`."""
+async def json_body(request: Request[Any, Any, Any], required: bool = True, json_only: bool = False) -> dict[str, Any]:
+    """The body as a JSON object, refused in RAGFlow's words; an empty body is `{}` unless `required`.
+
+    `json_only`: the dataset routes (RAGFlow's pydantic-validated ones) also refuse a non-JSON Content-Type.
+    """
+    content_type = request.headers.get("content-type")
+    if json_only and (content_type or "").partition(";")[0].strip().lower() != "application/json":
+        raise Invalid(f"Unsupported content type: Expected application/json, got {content_type}")
     return await json_object(request, BODY, required)
 
 

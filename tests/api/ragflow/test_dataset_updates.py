@@ -56,3 +56,27 @@ async def test_create_refuses_what_ragflow_refuses(client: Client, caller: Calle
     reply = await call(client, caller, "POST", "/datasets", json={"name": "x", **payload})
     assert reply["code"] == 101
     assert ("Extra inputs are not permitted" if "pagerank" in payload else CHUNK_METHODS) in reply["message"]
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        ("", "Embedding model identifier must follow <model_name>@<provider> format"),
+        (" ", "Embedding model identifier must follow <model_name>@<provider> format"),
+        ("all-MiniLM-L6-v2Builtin", "Embedding model identifier must follow <model_name>@<provider> format"),
+        ("@Builtin", "Both model_name and provider must be non-empty strings"),
+        (" @Builtin", "Both model_name and provider must be non-empty strings"),
+        ("all-MiniLM-L6-v2@ ", "Both model_name and provider must be non-empty strings"),
+    ],
+)
+async def test_embedding_model_formats_in_ragflows_words(
+    client: Client, caller: Caller, model: str, message: str
+) -> None:
+    reply = await call(client, caller, "POST", "/datasets", json={"name": "x", "embedding_model": model})
+    assert reply["code"] == 101 and f"Message: <{message}>" in reply["message"], reply
+
+
+async def test_dataset_routes_refuse_a_body_that_is_not_json(client: Client, caller: Caller) -> None:
+    headers = {**caller.headers, "Content-Type": "text/xml"}
+    reply = await client.post("/api/v1/datasets", content=b'{"name": "x"}', headers=headers)
+    assert reply.json() == {"code": 101, "message": "Unsupported content type: Expected application/json, got text/xml"}

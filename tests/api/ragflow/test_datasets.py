@@ -39,7 +39,7 @@ async def test_invalid_bodies_get_code_101_with_field_messages(client: Client, c
         ({"name": "x" * 129}, "name"),
         ({"name": "a", "unknown": 1}, "unknown"),
         ({"name": 5}, "name"),
-        ({"name": "a", "embedding_model": "no-provider"}, "embedding model identifier"),
+        ({"name": "a", "embedding_model": "no-provider"}, "Embedding model identifier"),
         ({"name": "a", "chunk_method": "bogus"}, "chunk_method"),
     ]
     for body, fragment in cases:
