@@ -33,6 +33,9 @@ ChunkMethod = Literal[
 ]
 
 
+AVATAR_TYPES = ("image/jpeg", "image/png")
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -46,6 +49,21 @@ class DatasetCreate(Strict, HasParserConfig):
     chunk_method: ChunkMethod = "naive"  # null is refused with the list of methods, as RAGFlow does
     auto_metadata_config: dict[str, Any] | None = None
     ext: dict[str, Any] | None = None
+
+    @field_validator("avatar")
+    @classmethod
+    def image_data_url(cls, value: str | None) -> str | None:
+        """A dataset avatar is a `data:image/png|jpeg;base64,...` URL, as RAGFlow requires."""
+        if value is None:
+            return value
+        prefix, comma, _ = value.partition(",")
+        if not comma:
+            raise ValueError("Missing MIME prefix. Expected format: data:<mime>;base64,<data>")
+        if not prefix.startswith("data:"):
+            raise ValueError("Invalid MIME prefix format. Must start with 'data:'")
+        if prefix[5:].split(";")[0] not in AVATAR_TYPES:
+            raise ValueError(f"Unsupported MIME type. Allowed: {list(AVATAR_TYPES)}")
+        return value
 
     @field_validator("embedding_model", mode="before")
     @classmethod

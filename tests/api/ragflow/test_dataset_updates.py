@@ -80,3 +80,19 @@ async def test_dataset_routes_refuse_a_body_that_is_not_json(client: Client, cal
     headers = {**caller.headers, "Content-Type": "text/xml"}
     reply = await client.post("/api/v1/datasets", content=b'{"name": "x"}', headers=headers)
     assert reply.json() == {"code": 101, "message": "Unsupported content type: Expected application/json, got text/xml"}
+
+
+@pytest.mark.parametrize(
+    ("avatar", "message"),
+    [
+        ("iVBORw0KGgo", "Missing MIME prefix. Expected format: data:<mime>;base64,<data>"),
+        ("data:image/png;base64", "Missing MIME prefix. Expected format: data:<mime>;base64,<data>"),
+        ("invalid_prefix:image/png;base64,iVBOR", "Invalid MIME prefix format. Must start with 'data:'"),
+        ("data:video/mp4;base64,AAAA", "Unsupported MIME type. Allowed: ['image/jpeg', 'image/png']"),
+    ],
+)
+async def test_avatar_must_be_an_image_data_url(client: Client, caller: Caller, avatar: str, message: str) -> None:
+    reply = await call(client, caller, "POST", "/datasets", json={"name": "x", "avatar": avatar})
+    assert reply["code"] == 101 and f"Message: <{message}>" in reply["message"], reply
+    kept = await new_dataset(client, caller, "pic", avatar="data:image/png;base64,iVBORw0KGgo=")
+    assert kept["avatar"] == "data:image/png;base64,iVBORw0KGgo="
