@@ -14,12 +14,17 @@ from service.domain.matching import contains
 from service.domain.pages import Page, paged
 from service.errors import Conflict, Invalid, NotFound
 
-DEFAULT_SYSTEM = (
-    "You are an intelligent assistant. Please summarize the content of the knowledge base to answer the question. "
-    "Please list the data in the knowledge base and answer in detail. When all knowledge base content is irrelevant "
-    'to the question, your answer must include the sentence "The answer you are looking for is not found in the '
-    'knowledge base!" Answers need to consider chat history.\n'
-    "Here is the knowledge base:\n{knowledge}\nThe above is the knowledge base."
+
+class DuplicateName(Conflict):
+    """Another of the tenant's assistants has this name (compared case-insensitively)."""
+
+
+DEFAULT_SYSTEM = (  # RAGFlow v0.27's, to the character
+    "You are an intelligent assistant. Please summarize the content of the dataset to answer the question. "
+    "Please list the data in the dataset and answer in detail. When all dataset content is irrelevant to the "
+    'question, your answer must include the sentence "The answer you are looking for is not found in the dataset!" '
+    "Answers need to consider chat history.\n      Here is the knowledge base:\n      {knowledge}\n      "
+    "The above is the knowledge base."
 )
 DEFAULT_PROMPT_CONFIG: dict[str, Any] = {
     "system": DEFAULT_SYSTEM,
@@ -167,14 +172,14 @@ async def check_datasets(db: AsyncSession, tenant_id: str, dataset_ids: list[str
 async def _check_name(db: AsyncSession, tenant_id: str, name: str, exclude_id: str | None = None) -> str:
     name = name.strip() if isinstance(name, str) else ""
     if not name:
-        raise Invalid("`name` is required.")
+        raise Invalid("`name` is required")
     if len(name.encode()) > 255:
         raise Invalid(f"Chat name length is {len(name.encode())} which is larger than 255.")
     query = select(Assistant.id).where(Assistant.tenant_id == tenant_id, func.lower(Assistant.name) == name.lower())
     if exclude_id:
         query = query.where(Assistant.id != exclude_id)
     if await db.scalar(query.limit(1)):
-        raise Conflict("Duplicated chat name in creating chat.")
+        raise DuplicateName("Duplicated chat name in creating chat." if exclude_id is None else "Duplicated chat name.")
     return name
 
 

@@ -113,7 +113,7 @@ def canonical_name(name: str) -> str:
     """
     model, _, provider = name.partition("@")
     if not model or not provider:
-        raise Invalid("Embedding model identifier must follow <model_name>@<provider> format")
+        raise Invalid("embedding model identifier must follow <model_name>@<provider> format")
     if provider.lower() != BUILTIN_PROVIDER.lower() or model not in _BUILTIN_MODELS:
         raise Unsupported(f"Unsupported model: {name}")
     return f"{model}@{BUILTIN_PROVIDER}"

@@ -92,7 +92,7 @@ def legacy_fields(body: dict[str, Any]) -> dict[str, Any]:
 def chat_name(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise Rejected(
-            "`name` is required." if value is None or isinstance(value, str) else "Chat name must be a string."
+            "`name` is required" if value is None or isinstance(value, str) else "Chat name must be a string."
         )
     return value.strip()
 
@@ -100,7 +100,7 @@ def chat_name(value: Any) -> str:
 def chat_fields(body: dict[str, Any], create: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
     """(config changes, info changes) of a create/update body; the 0.27 keys win over the older ones."""
     if body.get("tenant_id"):
-        raise Rejected("`tenant_id` must not be provided.")
+        raise Rejected("`tenant_id` must not be provided")
     given = legacy_fields(body) | {key: body[key] for key in (*CONFIG_FIELDS, *INFO_FIELDS) if key in body}
     for key in ("llm_setting", "prompt_config"):
         _object(given, key)
@@ -110,6 +110,8 @@ def chat_fields(body: dict[str, Any], create: bool = False) -> tuple[dict[str, A
     if create:
         given["name"] = given.get("name")  # required
     if "dataset_ids" in given:
+        if not isinstance(given["dataset_ids"], list | None):
+            raise Rejected("`dataset_ids` should be a list.")
         given["dataset_ids"] = [i for i in list_of_strings(given, "dataset_ids") if i]
     if "name" in given:
         given["name"] = chat_name(given["name"])
@@ -145,7 +147,7 @@ def new_config(config: dict[str, Any], default_llm: str) -> assistants.Assistant
     fields = {
         **config,
         "llm_id": config.get("llm_id") or default_llm,
-        "llm_setting": {**assistants.DEFAULT_LLM_SETTING, **config.get("llm_setting", {})},
+        "llm_setting": dict(config.get("llm_setting", {})),  # RAGFlow keeps only what was given
         "prompt_config": with_prompt_defaults(config.get("prompt_config", {})),
     }
     return assistants.AssistantConfig(**fields)
@@ -201,7 +203,10 @@ class ChatController(Controller):
         changes, info = chat_fields(body, create=True)
         config = new_config(checked_models(models, changes), settings.default_llm)
         info.setdefault("description", DEFAULT_DESCRIPTION)
-        assistant = await assistants.create_assistant(db, tenant, info.pop("name"), config, **info)
+        try:
+            assistant = await assistants.create_assistant(db, tenant, info.pop("name"), config, **info)
+        except assistants.DuplicateName:
+            raise Rejected("duplicated chat name in creating chat") from None  # v0.27's words
         return ok_message((await render(db, [assistant]))[0])
 
     @get("/")
