@@ -115,10 +115,6 @@ async def get_document(db: AsyncSession, dataset: Dataset, document_id: str) -> 
     return document
 
 
-def _ms(value: int) -> datetime:
-    return datetime.fromtimestamp(value / 1000, UTC)
-
-
 def _filtered(query: Select[Any], dataset: Dataset, spec: DocumentQuery) -> Select[Any]:
     query = query.where(Document.dataset_id == dataset.id)
     if spec.keywords:
@@ -131,25 +127,31 @@ def _filtered(query: Select[Any], dataset: Dataset, spec: DocumentQuery) -> Sele
         query = query.where(Document.run.in_(spec.run))
     if spec.suffix:
         query = query.where(Document.suffix.in_([s.lower().lstrip(".") for s in spec.suffix]))
-    if spec.create_time_from:
-        query = query.where(Document.created_at >= _ms(spec.create_time_from))
-    if spec.create_time_to:
-        query = query.where(Document.created_at <= _ms(spec.create_time_to))
     return query
+
+
+def _in_window(document: Document, spec: DocumentQuery) -> bool:
+    created = int(document.created_at.timestamp() * 1000)
+    return (not spec.create_time_from or created >= spec.create_time_from) and (
+        not spec.create_time_to or created <= spec.create_time_to
+    )
 
 
 async def _check_named(db: AsyncSession, dataset: Dataset, spec: DocumentQuery) -> None:
     """RAGFlow refuses an `id` or `name` filter no document of the dataset has, instead of listing nothing."""
     for what, only in ((spec.id, DocumentQuery(id=spec.id)), (spec.name, DocumentQuery(name=spec.name))):
         if what and not await count(db, _filtered(select(Document.id), dataset, only)):
-            raise NotFound(f"You don't own the document {what}.")
+            raise NotFound(f"you don't own the document {what}")
 
 
 async def list_documents(db: AsyncSession, dataset: Dataset, spec: DocumentQuery) -> tuple[list[Document], int]:
+    """One page and the total, as RAGFlow 0.27 has them: `create_time_from/to` filter the rows of the page
+    taken without them, and the total does not count them (a window in the future: no rows, total unchanged)."""
     await _check_named(db, dataset, spec)
     column = {"update_time": Document.updated_at, "name": Document.name}.get(spec.orderby, Document.created_at)
     order = (column.desc(), Document.id.desc()) if spec.desc else (column.asc(), Document.id.asc())
-    return await paged(db, _filtered(select(Document), dataset, spec).order_by(*order), spec.page)
+    rows, total = await paged(db, _filtered(select(Document), dataset, spec).order_by(*order), spec.page)
+    return [row for row in rows if _in_window(row, spec)], total
 
 
 async def read_file(db: AsyncSession, dataset: Dataset, document_id: str) -> tuple[Document, bytes]:

@@ -35,9 +35,10 @@ async def count(db: AsyncSession, query: Select[Any]) -> int:
 
 
 async def paged(db: AsyncSession, query: Select[T], page: Page) -> tuple[list[T], int]:
-    """One page of an ordered single-entity query, and how many rows match in all."""
+    """One page of an ordered single-entity query, and how many rows match in all. Neither bound can pass a
+    client's huge page number or size on to PostgreSQL (OFFSET and LIMIT are bigints): both stay within `total`."""
     total = await count(db, query)
     if total <= page.offset:
         return [], total
-    rows = await db.scalars(query.offset(page.offset).limit(page.limit))
+    rows = await db.scalars(query.offset(page.offset).limit(min(page.limit, total - page.offset)))
     return list(rows), total

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.api.ragflow.chat_views import chat_json, shown_config
 from service.api.ragflow.deps import CHAT, owned_chat
 from service.api.ragflow.envelope import Rejected, ok_message
-from service.api.ragflow.schemas import json_body, list_of_strings, orderby, page_of
+from service.api.ragflow.schemas import json_body, list_of_strings, orderby, page_of, text_arg
 from service.domain import assistants
 from service.domain.llms import chosen_llm
 from service.errors import Invalid, Unsupported
@@ -156,7 +156,7 @@ def new_config(config: dict[str, Any], default_llm: str) -> assistants.Assistant
 def chat_query(request: Request[Any, Any, Any]) -> assistants.AssistantQuery:
     page = page_of(request)
     order, desc = orderby(request, ("create_time", "update_time", "name"))
-    args = request.query_params
+    args = {key: text_arg(value) for key, value in request.query_params.items()}
     exact = args.get("id") or args.get("name")
     return assistants.AssistantQuery(
         page, order, desc, args.get("id"), args.get("name"), None if exact else args.get("keywords")

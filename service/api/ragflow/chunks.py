@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.api.ragflow.deps import DOCUMENT
 from service.api.ragflow.envelope import Rejected, ok
-from service.api.ragflow.schemas import flag, json_body, list_of_strings, page_of
+from service.api.ragflow.schemas import flag, json_body, list_of_strings, page_of, text_arg
 from service.api.ragflow.views import chunk_json, document_json, raw_chunk_json
 from service.domain import chunks
 from service.errors import Invalid
@@ -59,7 +59,7 @@ def chunk_changes(body: dict[str, Any], adding: bool = False) -> dict[str, Any]:
 
 
 def chunk_query(request: Request[Any, Any, Any]) -> chunks.ChunkQuery:
-    args = request.query_params
+    args = {key: text_arg(value) for key, value in request.query_params.items()}
     available = None if args.get("available") is None else flag(args.get("available"), True)
     return chunks.ChunkQuery(page_of(request), args.get("keywords"), args.get("id"), available)
 

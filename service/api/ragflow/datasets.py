@@ -15,14 +15,13 @@ from service.api.ragflow.schemas import (
     DatasetUpdate,
     DeleteIds,
     dataset_fields,
-    flag,
+    dataset_list_query,
     json_body,
-    orderby,
-    page_of,
     validated,
 )
 from service.api.ragflow.views import dataset_json
 from service.domain import datasets
+from service.domain.pages import Page
 from service.settings import Settings
 
 if TYPE_CHECKING:
@@ -54,13 +53,11 @@ class DatasetController(Controller):
     async def list_datasets(
         self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], tenant: NamedDependency[str]
     ) -> Response[Any]:
-        page = page_of(request, strict=True)
-        order, desc = orderby(request, ("create_time", "update_time"))
-        args = request.query_params
-        spec = datasets.DatasetQuery(page, order, desc, args.get("name"), args.get("id"), args.getall("ids", []))
+        args = dataset_list_query(request)
+        page = Page.numbered(args.page, args.page_size)
+        spec = datasets.DatasetQuery(page, args.orderby, args.desc, args.name, args.id, args.ids)
         rows, total = await datasets.list_datasets(db, tenant, spec)
-        with_parsing = flag(args.get("include_parsing_status"), False)
-        return ok(await render(db, rows, with_parsing), total_datasets=total)
+        return ok(await render(db, rows, args.include_parsing_status), total_datasets=total)
 
     @get("/{dataset_id:str}")
     async def get_dataset(

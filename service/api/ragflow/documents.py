@@ -12,7 +12,7 @@ from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.api.ragflow.deps import DATASET
-from service.api.ragflow.envelope import ok
+from service.api.ragflow.envelope import Rejected, ok, ok_message
 from service.api.ragflow.schemas import (
     DeleteIds,
     DocumentUpdate,
@@ -21,6 +21,8 @@ from service.api.ragflow.schemas import (
     list_of_strings,
     orderby,
     page_of,
+    shown,
+    text_arg,
     validated,
 )
 from service.api.ragflow.views import document_json
@@ -48,24 +50,39 @@ def document_query(request: Request[Any, Any, Any]) -> documents.DocumentQuery:
         page=page,
         orderby=order,
         desc=desc,
-        keywords=args.get("keywords"),
-        id=args.get("id"),
-        name=args.get("name"),
-        run=[run_state(value) for value in args.getall("run", [])],
-        suffix=args.getall("suffix", []),
-        create_time_from=int(args.get("create_time_from") or 0),
-        create_time_to=int(args.get("create_time_to") or 0),
+        keywords=_text(args.get("keywords")),
+        id=_text(args.get("id")),
+        name=_text(args.get("name")),
+        run=run_states(args.getall("run", [])),
+        suffix=[text_arg(value) for value in args.getall("suffix", [])],
+        create_time_from=_millis(args, "create_time_from"),
+        create_time_to=_millis(args, "create_time_to"),
     )
+
+
+def _text(value: str | None) -> str | None:
+    return None if value is None else text_arg(value)
+
+
+def _millis(args: Any, key: str) -> int:
+    """A time bound in epoch ms; 0 or missing means none. RAGFlow's int() fails with code 100 on `abc`."""
+    value = args.get(key) or "0"
+    try:
+        return int(value)
+    except ValueError:
+        raise Invalid(f"`{key}` should be an integer (epoch milliseconds), got {shown(value)}") from None
 
 
 RUN_CODES = {"0": "UNSTART", "1": "RUNNING", "2": "CANCEL", "3": "DONE", "4": "FAIL"}
 
 
-def run_state(value: str) -> str:
-    state = RUN_CODES.get(value, value.upper())
-    if state not in RUN_CODES.values():
-        raise Invalid(f"Invalid filter run status conditions: {value}")
-    return state
+def run_states(values: list[str]) -> list[str]:
+    """RAGFlow takes the names and their digits, and answers 102 naming every other value."""
+    states = [RUN_CODES.get(value, value) for value in values]
+    invalid = sorted({value for value, state in zip(values, states, strict=True) if state not in RUN_CODES.values()})
+    if invalid:
+        raise Rejected(f"Invalid filter run status conditions: {', '.join(invalid)}")
+    return states
 
 
 async def document_ids(request: Request[Any, Any, Any]) -> list[str]:
@@ -104,7 +121,7 @@ class DocumentController(Controller):
         self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], dataset: NamedDependency[Dataset]
     ) -> Response[Any]:
         rows, total = await documents.list_documents(db, dataset, document_query(request))
-        return ok({"total": total, "docs": [document_json(row) for row in rows]})
+        return ok_message({"total": total, "docs": [document_json(row) for row in rows]})
 
     @get("/{document_id:str}")
     async def download_document(

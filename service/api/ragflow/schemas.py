@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any, Literal, TypeVar
 
 from litestar import Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from service.api.body import BodyMessages, json_object
 from service.api.ragflow.parser_config import HasParserConfig
@@ -120,7 +122,7 @@ class DeleteIds(Strict):
 
 class DocumentUpdate(HasParserConfig):
     model_config = ConfigDict(extra="ignore")
-    name: str | None = None
+    name: str = ""  # a given name must be a string (null is refused); the default is never used
     chunk_method: ChunkMethod | None = None
     meta_fields: dict[str, Any] | None = None
     enabled: int | None = None
@@ -131,12 +133,12 @@ def _message(error: ValidationError) -> str:
     for item in error.errors():
         field = ".".join(str(part) for part in item["loc"]) or "body"
         message = item["msg"].removeprefix("Value error, ")
-        value = _shown(item.get("input", "")) if item["type"] != "missing" else ""
+        value = shown(item.get("input", "")) if item["type"] != "missing" else ""
         lines.append(f"Field: <{field}> - Message: <{message}> - Value: <{value}>")
     return "\n".join(lines)
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
     """The offending value as RAGFlow echoes it: at most 128 characters."""
     text = str(value)
     return text if len(text) <= 128 else text[:125] + "..."
@@ -176,20 +178,50 @@ def list_of_strings(data: dict[str, Any], key: str) -> list[str]:
     return value
 
 
-def page_of(request: Request[Any, Any, Any], strict: bool = False) -> Page:
-    """RAGFlow's `page`/`page_size`: a bad or non-positive size silently means 30 (with `strict`, a size below
-    1 is refused as the dataset list's pydantic model does); above 100 is an error."""
+class DatasetListQuery(BaseModel):
+    """`GET /datasets` query, checked as RAGFlow's ListDatasetReq: unknown keys refused, lax int/bool parsing."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str | None = None
+    name: str | None = None
+    page: int = Field(default=1, ge=1)
+    page_size: int = Field(default=30, ge=1)
+    orderby: Literal["create_time", "update_time"] = "create_time"
+    desc: bool = True
+    include_parsing_status: bool = False
+    ext: Any = None
+    ids: list[str] = Field(default_factory=list)  # Nectar keeps the repeatable `ids` filter of 0.2x
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def uuid_format(cls, value: Any) -> str:
+        try:
+            return uuid.UUID(value).hex
+        except (AttributeError, TypeError, ValueError):
+            raise PydanticCustomError("invalid_UUID_format", "Invalid UUID format") from None
+
+
+def dataset_list_query(request: Request[Any, Any, Any]) -> DatasetListQuery:
+    args: dict[str, Any] = {key: text_arg(value) for key, value in request.query_params.items() if key != "ids"}
+    if "ids" in request.query_params:
+        args["ids"] = [text_arg(value) for value in request.query_params.getall("ids")]
+    return validated(DatasetListQuery, args)
+
+
+def text_arg(value: str) -> str:
+    """A query-string value as PostgreSQL can compare it: a NUL character cannot be in a text value."""
+    return value.replace("\x00", "")
+
+
+def page_of(request: Request[Any, Any, Any]) -> Page:
+    """RAGFlow's `page`/`page_size` (validate_rest_api_page/_page_size): a missing, non-integer or
+    non-positive page means 1 and size 30; a size above 100 is an error."""
     query = request.query_params
     page = _int(query.get("page"), 1)
     size = _int(query.get("page_size"), 30)
-    if strict and query.get("page_size") is not None and size < 1:
-        raise Invalid(
-            "Field: <page_size> - Message: <Input should be greater than or equal to 1> - "
-            f"Value: <{query.get('page_size')}>"
-        )
     if size > MAX_PAGE_SIZE:
         raise Invalid(f"page_size must be less than or equal to {MAX_PAGE_SIZE}")
-    return Page.numbered(page, size if size >= 1 else 30)
+    return Page.numbered(page if page >= 1 else 1, size if size >= 1 else 30)
 
 
 def _int(value: str | None, default: int) -> int:
@@ -206,7 +238,8 @@ def flag(value: str | None, default: bool) -> bool:
 
 
 def orderby(request: Request[Any, Any, Any], allowed: tuple[str, ...]) -> tuple[str, bool]:
+    """`orderby` (one of `allowed`) and `desc`, which only `false` (any case) turns off, as RAGFlow reads it."""
     value = request.query_params.get("orderby") or "create_time"
     if value not in allowed:
-        raise Invalid(f"Field: <orderby> - Message: <Input should be {' or '.join(allowed)}> - Value: <{value}>")
-    return value, flag(request.query_params.get("desc"), True)
+        raise Invalid(f"invalid orderby field: {value}")
+    return value, request.query_params.get("desc", "true").strip().lower() != "false"

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.api.ragflow.chat_views import session_json
 from service.api.ragflow.deps import CHAT
 from service.api.ragflow.envelope import Rejected, ok_message
-from service.api.ragflow.schemas import json_body, list_of_strings, orderby, page_of
+from service.api.ragflow.schemas import json_body, list_of_strings, orderby, page_of, text_arg
 from service.domain import conversations
 from service.errors import Invalid
 
@@ -35,12 +35,10 @@ def check_name_only(body: dict[str, Any]) -> None:
         raise Rejected("`messages` cannot be changed")
 
 
-def session_query(request: Request[Any, Any, Any]) -> conversations.SessionQuery | None:
-    """None: RAGFlow answers `page_size=0` with an empty list."""
-    if request.query_params.get("page_size", "").strip() == "0":
-        return None
+def session_query(request: Request[Any, Any, Any]) -> conversations.SessionQuery:
+    """`page_size=0` (or a bad size) means the default 30, as RAGFlow's validate_rest_api_page_size has it."""
     order, desc = orderby(request, ("create_time", "update_time", "name"))
-    args = request.query_params
+    args = {key: text_arg(value) for key, value in request.query_params.items()}
     return conversations.SessionQuery(
         page_of(request), order, desc, args.get("id"), args.get("name"), args.get("user_id")
     )
@@ -81,10 +79,7 @@ class SessionController(Controller):
     async def list_sessions(
         self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], assistant: NamedDependency[Assistant]
     ) -> Response[Any]:
-        spec = session_query(request)
-        if spec is None:
-            return ok_message([])
-        rows, _ = await conversations.list_sessions(db, assistant, spec)
+        rows, _ = await conversations.list_sessions(db, assistant, session_query(request))
         return ok_message(await render(db, assistant, rows))
 
     @get("/{session_id:str}")

@@ -88,12 +88,12 @@ async def test_disabled_document_is_not_retrieved(client: Client, caller: Caller
 async def test_bad_requests(client: Client, caller: Caller, other_caller: Caller) -> None:
     ds, _ = await corpus(client, caller)
     cases: list[tuple[dict[str, Any], int, str]] = [
-        ({"dataset_ids": [ds]}, 101, "`question` is required."),
-        ({"question": "x"}, 101, "`dataset_ids` is required."),
+        ({"dataset_ids": [ds]}, 102, "`question` is required."),
+        ({"question": "x"}, 102, "`dataset_ids` is required."),
         ({"question": "x", "dataset_ids": [ds], "highlight": "yes"}, 101, "`highlight` should be a boolean"),
         ({"question": "x", "dataset_ids": [ds], "rerank_id": "bge-reranker@x"}, 102, "rerank"),
         ({"question": "x", "dataset_ids": [ds], "page_size": 1000}, 101, "page_size"),
-        ({"question": "x", "dataset_ids": [ds], "vector_similarity_weight": 2}, 101, "vector_similarity_weight"),
+        ({"question": "x", "dataset_ids": [ds], "vector_similarity_weight": "a"}, 101, "vector_similarity_weight"),
         ({"question": "x", "dataset_ids": ["0" * 32]}, 102, "You don't own the dataset"),
     ]
     for body, code, fragment in cases:
