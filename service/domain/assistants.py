@@ -10,6 +10,7 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Assistant, Dataset, Document, Message
+from service.domain.batches import Batch, unique_ids
 from service.domain.matching import contains
 from service.domain.pages import Page, paged
 from service.errors import Conflict, Invalid, NotFound
@@ -257,19 +258,19 @@ async def update_assistant(
     return assistant
 
 
-async def delete_assistants(db: AsyncSession, tenant_id: str, ids: list[str] | None, delete_all: bool) -> int:
+async def delete_assistants(db: AsyncSession, tenant_id: str, ids: list[str] | None, delete_all: bool) -> Batch:
+    """Deletes the tenant's chats among `ids` (all of them with `delete_all`); the others become errors
+    `Chat(<id>) not found.`, followed by RAGFlow's `Duplicate chat ids: <id>` lines."""
     query = delete(Assistant).where(Assistant.tenant_id == tenant_id)
-    if not delete_all:
-        ids = ids or []
-        owned = set(
-            await db.scalars(select(Assistant.id).where(Assistant.tenant_id == tenant_id, Assistant.id.in_(ids)))
-        )
-        missing = [assistant_id for assistant_id in ids if assistant_id not in owned]
-        if missing:
-            raise NotFound(f"Chat({', '.join(missing)}) not found.")
-        query = query.where(Assistant.id.in_(ids))
-    result = await db.execute(query.returning(Assistant.id))
-    return len(result.all())
+    if delete_all:
+        return Batch(len((await db.execute(query.returning(Assistant.id))).all()))
+    unique, duplicates = unique_ids(ids or [], "chat")
+    mine = select(Assistant.id).where(Assistant.tenant_id == tenant_id, Assistant.id.in_(unique))
+    owned = set(await db.scalars(mine))
+    missing = [assistant_id for assistant_id in unique if assistant_id not in owned]
+    doomed = query.where(Assistant.id.in_(owned)).returning(Assistant.id)
+    deleted = len((await db.execute(doomed)).all()) if owned else 0
+    return Batch(deleted, missing, [f"Chat({assistant_id}) not found." for assistant_id in missing] + duplicates)
 
 
 async def dataset_name_map(db: AsyncSession, dataset_ids: list[str]) -> dict[str, str]:

@@ -9,6 +9,7 @@ from sqlalchemy import Select, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Chunk, Document
+from service.domain.batches import Batch, unique_ids
 from service.domain.chunk_store import ChunkRow, adjust_document_counts, insert_chunks, vector_literal
 from service.domain.matching import contains
 from service.domain.pages import Page, paged
@@ -118,16 +119,16 @@ async def set_availability(db: AsyncSession, document: Document, chunk_ids: list
     )
 
 
-async def delete_chunks(db: AsyncSession, document: Document, chunk_ids: list[str] | None, delete_all: bool) -> int:
+async def delete_chunks(db: AsyncSession, document: Document, chunk_ids: list[str] | None, delete_all: bool) -> Batch:
+    """Deletes the document's chunks among `chunk_ids` (all with `delete_all`); the ids it does not hold are
+    reported (`missing`), as RAGFlow does after deleting the others."""
     query = delete(Chunk).where(Chunk.document_id == document.id)
+    unique: list[str] = []
+    duplicates: list[str] = []
     if not delete_all:
-        ids = list(dict.fromkeys(chunk_ids or []))
-        found = int(
-            await db.scalar(select(func.count()).where(Chunk.document_id == document.id, Chunk.id.in_(ids))) or 0
-        )
-        if found != len(ids):
-            raise NotFound(f"rm_chunk deleted chunks {found}, expect {len(ids)}")
-        query = query.where(Chunk.id.in_(ids))
-    tokens = list(await db.scalars(query.returning(Chunk.token_count)))
-    await adjust_document_counts(db, document.id, -len(tokens), -sum(tokens))
-    return len(tokens)
+        unique, duplicates = unique_ids(chunk_ids or [], "chunk")
+        query = query.where(Chunk.id.in_(unique))
+    rows = (await db.execute(query.returning(Chunk.id, Chunk.token_count))).all()
+    await adjust_document_counts(db, document.id, -len(rows), -sum(tokens for _, tokens in rows))
+    gone = {chunk_id for chunk_id, _ in rows}
+    return Batch(len(rows), [chunk_id for chunk_id in unique if chunk_id not in gone], duplicates)

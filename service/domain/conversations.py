@@ -9,6 +9,7 @@ from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Assistant, ChatSession, Message, utcnow
+from service.domain.batches import Batch, unique_ids
 from service.domain.pages import Page, paged
 from service.errors import Invalid, NotFound
 
@@ -94,20 +95,22 @@ async def list_sessions(db: AsyncSession, assistant: Assistant, spec: SessionQue
     return await paged(db, query, spec.page)
 
 
-async def delete_sessions(db: AsyncSession, assistant: Assistant, ids: list[str] | None, delete_all: bool) -> int:
+async def delete_sessions(db: AsyncSession, assistant: Assistant, ids: list[str] | None, delete_all: bool) -> Batch:
+    """Deletes the chat's sessions among `ids` (all of them with `delete_all`); the others become errors
+    `The chat doesn't own the session <id>`, followed by RAGFlow's `Duplicate session ids: <id>` lines."""
     query = delete(ChatSession).where(ChatSession.assistant_id == assistant.id)
-    if not delete_all:
-        ids = ids or []
-        owned = set(
-            await db.scalars(
-                select(ChatSession.id).where(ChatSession.assistant_id == assistant.id, ChatSession.id.in_(ids))
-            )
+    if delete_all:
+        return Batch(len((await db.execute(query.returning(ChatSession.id))).all()))
+    unique, duplicates = unique_ids(ids or [], "session")
+    owned = set(
+        await db.scalars(
+            select(ChatSession.id).where(ChatSession.assistant_id == assistant.id, ChatSession.id.in_(unique))
         )
-        for session_id in ids:
-            if session_id not in owned:
-                raise NotFound(f"The chat doesn't own the session {session_id}")
-        query = query.where(ChatSession.id.in_(ids))
-    return len((await db.execute(query.returning(ChatSession.id))).all())
+    )
+    missing = [session_id for session_id in unique if session_id not in owned]
+    result = await db.execute(query.where(ChatSession.id.in_(owned)).returning(ChatSession.id)) if owned else None
+    errors = [f"The chat doesn't own the session {session_id}" for session_id in missing]
+    return Batch(len(result.all()) if result else 0, missing, errors + duplicates)
 
 
 async def turns(db: AsyncSession, session_ids: list[str]) -> dict[str, list[Message]]:

@@ -11,6 +11,7 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Chunk, Dataset, Document, DocumentFile, new_id
+from service.domain.batches import Batch, unique_ids
 from service.domain.datasets import merged_parser_config
 from service.domain.document_runs import stamp
 from service.domain.matching import contains
@@ -206,33 +207,36 @@ async def _reset(db: AsyncSession, document: Document) -> None:
     document.chunk_count = document.token_count = 0
 
 
-async def _owned(db: AsyncSession, dataset: Dataset, ids: list[str]) -> list[Document]:
-    found = list(await db.scalars(select(Document).where(Document.dataset_id == dataset.id, Document.id.in_(ids))))
-    missing = sorted(set(ids) - {document.id for document in found})
-    if missing:
-        raise NotFound(f"Documents not found: {missing}")
-    return found
+async def _owned(db: AsyncSession, dataset: Dataset, ids: list[str]) -> tuple[list[Document], list[str]]:
+    """The dataset's documents among `ids` (in the order given), and the ids it does not hold."""
+    found = {
+        d.id: d
+        for d in await db.scalars(select(Document).where(Document.dataset_id == dataset.id, Document.id.in_(ids)))
+    }
+    return [found[i] for i in ids if i in found], [i for i in ids if i not in found]
 
 
-async def delete_documents(db: AsyncSession, dataset: Dataset, ids: list[str] | None, delete_all: bool) -> int:
+async def delete_documents(db: AsyncSession, dataset: Dataset, ids: list[str] | None, delete_all: bool) -> Batch:
+    """Deletes the documents found; the others are reported (`missing`), as RAGFlow does."""
     if delete_all:
         ids = list(await db.scalars(select(Document.id).where(Document.dataset_id == dataset.id)))
     elif not ids:
         raise Invalid(f"should either provide doc ids or set delete_all(true), dataset: {dataset.id}. ")
-    if not ids:
-        return 0
-    documents = await _owned(db, dataset, list(dict.fromkeys(ids)))
+    unique, duplicates = unique_ids(ids or [], "document")
+    documents, missing = await _owned(db, dataset, unique)
     doomed = [document.id for document in documents]
-    await db.execute(delete(Chunk).where(Chunk.document_id.in_(doomed)))
-    await db.execute(delete(Document).where(Document.id.in_(doomed)))
-    return len(doomed)
+    if doomed:
+        await db.execute(delete(Chunk).where(Chunk.document_id.in_(doomed)))
+        await db.execute(delete(Document).where(Document.id.in_(doomed)))
+    return Batch(len(doomed), missing, duplicates)
 
 
-async def start_parsing(db: AsyncSession, dataset: Dataset, ids: list[str], refuse_running: bool = False) -> int:
-    """Queue a fresh run for each document; its old chunks stay searchable until the new ones replace them."""
+async def start_parsing(db: AsyncSession, dataset: Dataset, ids: list[str], refuse_running: bool = False) -> Batch:
+    """Queue a fresh run for each document found; its old chunks stay searchable until the new ones replace them."""
     if not ids:
         raise Invalid("`document_ids` is required")
-    documents = await _owned(db, dataset, list(dict.fromkeys(ids)))
+    unique, duplicates = unique_ids(ids, "document")
+    documents, missing = await _owned(db, dataset, unique)
     if refuse_running and any(document.run == "RUNNING" for document in documents):
         raise Conflict("Can't parse document that is currently being processed")
     payloads = []
@@ -243,25 +247,27 @@ async def start_parsing(db: AsyncSession, dataset: Dataset, ids: list[str], refu
         document.process_begin_at, document.process_duration = datetime.now(UTC), 0.0
         payloads.append({"document_id": document.id, "run_id": document.run_id})
     await db.flush()
-    await enqueue(db, INGEST, payloads)
-    return len(documents)
+    if payloads:
+        await enqueue(db, INGEST, payloads)
+    return Batch(len(documents), missing, duplicates)
 
 
-async def stop_parsing(db: AsyncSession, dataset: Dataset, ids: list[str]) -> tuple[int, list[str]]:
+async def stop_parsing(db: AsyncSession, dataset: Dataset, ids: list[str]) -> Batch:
     """Cancel running parses: the run id is cleared, so the worker stops at its next checkpoint."""
     if not ids:
         raise Invalid("`document_ids` is required")
-    documents = await _owned(db, dataset, list(dict.fromkeys(ids)))
-    errors, stopped = [], 0
+    unique, duplicates = unique_ids(ids, "document")
+    documents, missing = await _owned(db, dataset, unique)
+    batch = Batch(0, missing, duplicates)
     for document in documents:
         if document.run not in ("RUNNING", "CANCEL"):
-            errors.append("Can't stop parsing document that has not started or already completed")
+            batch.errors.append("Can't stop parsing document that has not started or already completed")
             continue
         document.run, document.run_id, document.progress = "CANCEL", None, 0.0
         document.progress_msg += "\n" + stamp("Task stopped by user.")
         document.chunk_count = document.token_count = 0
-        stopped += 1
+        batch.done += 1
     # As RAGFlow does, a stopped document keeps no chunks (none of a half-done run were ever stored).
     await db.execute(delete(Chunk).where(Chunk.document_id.in_([d.id for d in documents if d.run == "CANCEL"])))
     await db.flush()
-    return stopped, errors
+    return batch

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.api.ragflow.chat_views import chat_json, shown_config
 from service.api.ragflow.deps import CHAT, owned_chat
-from service.api.ragflow.envelope import Rejected, ok_message
+from service.api.ragflow.envelope import Rejected, batch_reply, ok_message
 from service.api.ragflow.schemas import json_body, list_of_strings, orderby, page_of, text_arg
 from service.domain import assistants
 from service.domain.llms import chosen_llm
@@ -167,7 +167,7 @@ def delete_ids(body: dict[str, Any]) -> tuple[list[str], bool]:
     """`{"ids"}` | `{"delete_all": true}` | legacy `{"chat_id"}`."""
     if isinstance(body.get("chat_id"), str) and not body.get("ids"):
         return [body["chat_id"]], False
-    ids = list(dict.fromkeys(list_of_strings(body, "ids")))
+    ids = list_of_strings(body, "ids")  # repeats kept: the domain reports them as RAGFlow does
     return ids, not ids and body.get("delete_all") is True
 
 
@@ -248,5 +248,5 @@ class ChatController(Controller):
         ids, delete_all = delete_ids(await json_body(request, required=False))
         if not ids and not delete_all:
             return ok_message({})  # RAGFlow: nothing asked, nothing done
-        deleted = await assistants.delete_assistants(db, tenant, ids, delete_all)
-        return ok_message({"success_count": deleted})
+        batch = await assistants.delete_assistants(db, tenant, ids, delete_all)
+        return batch_reply(batch, "chats", {"success_count": batch.done})

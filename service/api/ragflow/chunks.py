@@ -10,7 +10,7 @@ from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.api.ragflow.deps import DOCUMENT
-from service.api.ragflow.envelope import Rejected, ok
+from service.api.ragflow.envelope import Rejected, fail, ok
 from service.api.ragflow.schemas import flag, json_body, list_of_strings, page_of, text_arg
 from service.api.ragflow.views import chunk_json, document_json, raw_chunk_json
 from service.domain import chunks
@@ -134,7 +134,12 @@ class ChunkController(Controller):
         body = await json_body(request, required=False)
         if not body:
             return ok()
-        deleted = await chunks.delete_chunks(
+        batch = await chunks.delete_chunks(
             db, document, list_of_strings(body, "chunk_ids"), bool(body.get("delete_all"))
         )
-        return Response({"code": 0, "message": f"deleted {deleted} chunks"})
+        if batch.missing:  # the others are deleted all the same
+            return fail(102, f"rm_chunk deleted chunks {batch.done}, expect {batch.done + len(batch.missing)}")
+        if batch.errors:
+            message = f"Partially deleted {batch.done} chunks with {len(batch.errors)} errors"
+            return ok({"success_count": batch.done, "errors": batch.errors}, message=message)
+        return Response({"code": 0, "message": f"deleted {batch.done} chunks"})

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.api.ragflow.envelope import ok
 from service.api.ragflow.schemas import (
     DatasetCreate,
+    DatasetDeleteIds,
     DatasetUpdate,
-    DeleteIds,
     dataset_fields,
     dataset_list_query,
     json_body,
@@ -82,6 +82,6 @@ class DatasetController(Controller):
     async def delete_datasets(
         self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], tenant: NamedDependency[str]
     ) -> Response[Any]:
-        spec = validated(DeleteIds, await json_body(request, required=False))
+        spec = validated(DatasetDeleteIds, await json_body(request, required=False))
         deleted = await datasets.delete_datasets(db, tenant, spec.ids, spec.delete_all)
         return ok({"success_count": deleted})

@@ -12,7 +12,7 @@ from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.api.ragflow.deps import DATASET
-from service.api.ragflow.envelope import Rejected, ok, ok_message
+from service.api.ragflow.envelope import Rejected, fail, ok, ok_message
 from service.api.ragflow.schemas import (
     DeleteIds,
     DocumentUpdate,
@@ -32,6 +32,7 @@ from service.settings import Settings
 
 if TYPE_CHECKING:
     from service.db.models import Dataset
+    from service.domain.batches import Batch
 
 
 async def uploads(request: Request[Any, Any, Any]) -> list[documents.Upload]:
@@ -89,14 +90,27 @@ async def document_ids(request: Request[Any, Any, Any]) -> list[str]:
     return list_of_strings(await json_body(request), "document_ids")
 
 
-async def start_parse(db: AsyncSession, dataset: Dataset, request: Request[Any, Any, Any], legacy: bool) -> int:
+async def start_parse(db: AsyncSession, dataset: Dataset, request: Request[Any, Any, Any], legacy: bool) -> Batch:
     """Both parse routes; the legacy one refuses a document that is already running, as RAGFlow's does."""
     return await documents.start_parsing(db, dataset, await document_ids(request), refuse_running=legacy)
 
 
-async def stop_parse(db: AsyncSession, dataset: Dataset, request: Request[Any, Any, Any]) -> tuple[int, list[str]]:
-    """Both stop routes: (how many stopped, why the others could not be)."""
+async def stop_parse(db: AsyncSession, dataset: Dataset, request: Request[Any, Any, Any]) -> Batch:
+    """Both stop routes: how many stopped, the ids not found, and why the others could not be."""
     return await documents.stop_parsing(db, dataset, await document_ids(request))
+
+
+def batch_reply(batch: Batch, verb: str, plain: dict[str, Any] | None) -> Response[Any]:
+    """RAGFlow's answer to a batch once the valid part is done: ids not found are a 102 `Documents not found`;
+    other errors (duplicates, refusals) keep code 0 with `success_count` and `errors`."""
+    if batch.missing:
+        return fail(102, f"Documents not found: {batch.missing}")
+    if batch.errors and batch.done:
+        message = f"Partially {verb} {batch.done} documents with {len(batch.errors)} errors"
+        return ok({"success_count": batch.done, "errors": batch.errors}, message=message)
+    if batch.errors:
+        return fail(102, ";".join(batch.errors))
+    return ok(plain)
 
 
 class DocumentController(Controller):
@@ -154,20 +168,24 @@ class DocumentController(Controller):
         self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], dataset: NamedDependency[Dataset]
     ) -> Response[Any]:
         spec = validated(DeleteIds, await json_body(request, required=False))
-        return ok({"deleted": await documents.delete_documents(db, dataset, spec.ids, spec.delete_all)})
+        batch = await documents.delete_documents(db, dataset, spec.ids, spec.delete_all)
+        return batch_reply(batch, "deleted", {"deleted": batch.done})
 
     @post("/parse", status_code=200)
     async def parse_documents(
         self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], dataset: NamedDependency[Dataset]
     ) -> Response[Any]:
-        return ok({"success_count": await start_parse(db, dataset, request, legacy=False)})
+        batch = await start_parse(db, dataset, request, legacy=False)
+        return batch_reply(batch, "parsed", {"success_count": batch.done})
 
     @post("/stop", status_code=200)
     async def stop_documents(
         self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], dataset: NamedDependency[Dataset]
     ) -> Response[Any]:
-        stopped, errors = await stop_parse(db, dataset, request)
-        return ok({"success_count": stopped, **({"errors": errors} if errors else {})})
+        batch = await stop_parse(db, dataset, request)
+        if batch.missing:  # RAGFlow names the first document it could not find, after stopping the others
+            return fail(102, f"You don't own the document {batch.missing[0]}.")
+        return ok({"success_count": batch.done, **({"errors": batch.errors} if batch.errors else {})})
 
 
 async def _guard_read_only(db: AsyncSession, dataset: Dataset, document_id: str, body: dict[str, Any]) -> None:
@@ -189,16 +207,19 @@ class LegacyParsingController(Controller):
     async def parse_legacy(
         self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], dataset: NamedDependency[Dataset]
     ) -> Response[Any]:
-        await start_parse(db, dataset, request, legacy=True)
-        return ok()
+        return batch_reply(await start_parse(db, dataset, request, legacy=True), "parsed", None)
 
     @delete("/", status_code=200)
     async def stop_legacy(
         self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], dataset: NamedDependency[Dataset]
     ) -> Response[Any]:
-        stopped, errors = await stop_parse(db, dataset, request)
-        if errors and not stopped:
-            return Response(
-                {"code": 102, "message": errors[0], "data": {"error_code": "DOC_STOP_PARSING_INVALID_STATE"}}
-            )
+        batch = await stop_parse(db, dataset, request)
+        if batch.missing:
+            return fail(102, f"you don't own the document {batch.missing[0]}")
+        refused = [error for error in batch.errors if not error.startswith("Duplicate ")]
+        if refused:
+            return fail(102, refused[0], data={"error_code": "DOC_STOP_PARSING_INVALID_STATE"})
+        if batch.errors:
+            message = f"Partially stopped {batch.done} documents with {len(batch.errors)} errors"
+            return ok({"success_count": batch.done, "errors": batch.errors}, message=message)
         return ok()

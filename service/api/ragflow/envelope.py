@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException
 
 from service.errors import DomainError, Invalid, Unauthenticated
+
+if TYPE_CHECKING:
+    from service.domain.batches import Batch
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,19 @@ def ok_message(data: Any) -> Response[Any]:
 
 def fail(code: int, message: str, **extra: Any) -> Response[Any]:
     return Response({"code": code, "message": message, **extra}, status_code=200)
+
+
+def batch_reply(batch: Batch, things: str, data: Any) -> Response[Any]:
+    """A chat or session batch delete as RAGFlow answers it: all done → `data`; some done → code 0,
+    `Partially deleted N <things> with M errors`, `success_count` and `errors`; none done → 102, the errors."""
+    if not batch.errors:
+        return ok_message(data)
+    if batch.done:
+        message = f"Partially deleted {batch.done} {things} with {len(batch.errors)} errors"
+        return Response(
+            {"code": SUCCESS, "message": message, "data": {"success_count": batch.done, "errors": batch.errors}}
+        )
+    return fail(DATA, "; ".join(batch.errors))
 
 
 class NotOwned(DomainError):

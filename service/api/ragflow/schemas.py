@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from typing import Annotated, Any, Literal, TypeVar
 
 from litestar import Request
@@ -118,6 +119,18 @@ def dataset_fields(spec: DatasetCreate) -> dict[str, Any]:
 class DeleteIds(Strict):
     ids: list[str] | None = None
     delete_all: bool = False
+
+
+class DatasetDeleteIds(DeleteIds):
+    """`DELETE /datasets`: RAGFlow's DeleteDatasetReq refuses repeated ids (101) before acting on any."""
+
+    @field_validator("ids")
+    @classmethod
+    def no_repeats(cls, value: list[str] | None) -> list[str] | None:
+        repeated = [item for item, seen in Counter(value or []).items() if seen > 1]
+        if repeated:
+            raise PydanticCustomError("duplicate_uuids", "Duplicate ids: '{ids}'", {"ids": ", ".join(repeated)})
+        return value
 
 
 class DocumentUpdate(HasParserConfig):

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.api.ragflow.chat_views import session_json
 from service.api.ragflow.deps import CHAT
-from service.api.ragflow.envelope import Rejected, ok_message
+from service.api.ragflow.envelope import Rejected, batch_reply, ok_message
 from service.api.ragflow.schemas import json_body, list_of_strings, orderby, page_of, text_arg
 from service.domain import conversations
 from service.errors import Invalid
@@ -45,7 +45,7 @@ def session_query(request: Request[Any, Any, Any]) -> conversations.SessionQuery
 
 
 def delete_ids(body: dict[str, Any]) -> tuple[list[str], bool]:
-    ids = list(dict.fromkeys(list_of_strings(body, "ids")))
+    ids = list_of_strings(body, "ids")  # repeats kept: the domain reports them as RAGFlow does
     return ids, not ids and body.get("delete_all") is True
 
 
@@ -111,8 +111,8 @@ class SessionController(Controller):
         ids, delete_all = delete_ids(await json_body(request, required=False))
         if not ids and not delete_all:
             return ok_message({})  # RAGFlow: nothing asked, nothing done
-        await conversations.delete_sessions(db, assistant, ids, delete_all)
-        return ok_message(True)
+        batch = await conversations.delete_sessions(db, assistant, ids, delete_all)
+        return batch_reply(batch, "sessions", True)
 
     @delete("/{session_id:str}/messages/{message_id:str}", status_code=200)
     async def delete_message(
