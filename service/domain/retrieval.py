@@ -59,6 +59,7 @@ class Hit:
     similarity: float
     vector_similarity: float
     term_similarity: float
+    tag_kwd: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -139,8 +140,8 @@ def _search_sql(dim: int, with_documents: bool, term_count: int) -> Any:
             ORDER BY {coverage} DESC LIMIT :top_k
         ),
         scored AS (
-            SELECT c.id, c.content, c.document_id, c.dataset_id, c.important_keywords, c.questions, c.positions,
-                   1 - ({vec}) AS vsim, {coverage} AS tsim
+            SELECT c.id, c.content, c.document_id, c.dataset_id, c.important_keywords, c.questions, c.tag_kwd,
+                   c.positions, 1 - ({vec}) AS vsim, {coverage} AS tsim
             FROM chunks c WHERE c.id IN (SELECT id FROM vec UNION SELECT id FROM kw)
         ),
         fused AS (SELECT *, (1 - CAST(:w AS float8)) * tsim + CAST(:w AS float8) * vsim AS sim FROM scored)
@@ -254,6 +255,7 @@ async def retrieve(db: AsyncSession, embedder: Embedder, model: str, query: Retr
             float(r["sim"]),
             float(r["vsim"]),
             float(r["tsim"]),
+            r["tag_kwd"],
         )
         for r in rows
     ]

@@ -135,7 +135,7 @@ def hit_json(hit: Hit, highlighted: str | None) -> dict[str, Any]:
         "kb_id": hit.dataset_id,
         "important_keywords": hit.important_keywords,
         "questions": hit.questions,
-        "tag_kwd": [],
+        "tag_kwd": hit.tag_kwd,
         "image_id": "",
         "positions": hit.positions,
         "similarity": round(hit.similarity, 6),

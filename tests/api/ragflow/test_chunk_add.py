@@ -65,3 +65,14 @@ async def test_an_unknown_document_or_dataset_in_its_words(client: Client, calle
     assert no_doc == {"code": 102, "message": f"you don't own the document {ghost}"}
     no_ds = await call(client, caller, "POST", f"/datasets/{ghost}/documents/{ghost}/chunks", json={"content": "a"})
     assert no_ds == {"code": 102, "message": f"You don't own the dataset {ghost}."}
+
+
+async def test_a_chunks_tags_come_back_with_it_from_retrieval(client: Client, caller: Caller) -> None:
+    path, dataset_id, _ = await chunks_path(client, caller)
+    body = {"content": "Honey bees make honey from nectar.", "tag_kwd": ["apiary"]}
+    assert (await call(client, caller, "POST", path, json=body))["code"] == 0
+    found = await call(
+        client, caller, "POST", "/retrieval", json={"question": "honey bees", "dataset_ids": [dataset_id]}
+    )
+    [hit] = [chunk for chunk in found["data"]["chunks"] if chunk["content"] == body["content"]]
+    assert hit["tag_kwd"] == ["apiary"]
