@@ -16,6 +16,16 @@ from tests.api.ragflow.helpers import new_dataset, upload
 from tests.conftest import Caller
 
 ODD_VALUES: list[Any] = [None, 12345, "text", [], {}, True, -1.5]
+# Sent as raw JSON text: values Python's json module reads but PostgreSQL cannot store or compare.
+RAW_VALUES = [
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    '"a\\u0000b"',
+    '"x\\ud800y"',
+    "1" + "0" * 30,
+    '{"a":' * 3000 + "1" + "}" * 3000,
+]
 
 # name → (builds the object and returns (method, path), the body keys to sweep)
 Target = Callable[[httpx.AsyncClient, Caller], Awaitable[tuple[str, str]]]
@@ -135,10 +145,17 @@ async def test_odd_values_never_reach_an_unhandled_error(
             response = await client.request(method, path, json={key: value}, headers=caller.headers)
             if (why := unhandled(response)) is not None:
                 failures.append(f"{key}={value!r}: {why}: {response.text[:200]}")
+    for key in keys:
+        for raw in RAW_VALUES:
+            body = f'{{"{key}": {raw}}}'.encode()
+            headers = {**caller.headers, "Content-Type": "application/json"}
+            response = await client.request(method, path, content=body, headers=headers)
+            if (why := unhandled(response)) is not None:
+                failures.append(f"{key}={raw[:20]}: {why}: {response.text[:200]}")
     empty = await client.request(method, path, json={}, headers=caller.headers)
     if (why := unhandled(empty)) is not None:
         failures.append(f"{{}}: {why}: {empty.text[:200]}")
-    assert failures == []
+    assert not failures, "\n".join(failures)
 
 
 async def test_a_null_document_name_is_101_not_an_internal_error(client: httpx.AsyncClient, caller: Caller) -> None:
