@@ -72,10 +72,11 @@ async def _timed(probe: Awaitable[None], **about: str) -> dict[str, Any]:
 async def system_status(runtime: Runtime) -> dict[str, Any]:
     """RAGFlow's /system/status, told truthfully: PostgreSQL is the document engine, the file store and the
     database; the job queue (pgqueuer, on the same PostgreSQL) stands where RAGFlow reports Redis."""
-    doc_engine, storage, database, queue = await asyncio.gather(
+    doc_engine, database, queue = await asyncio.gather(
         _timed(_pgvector(runtime), type="postgresql"),
-        _timed(_database(runtime), storage="postgresql"),
         _timed(_database(runtime), database="postgresql"),
         _timed(_queue(runtime), queue="pgqueuer"),
     )
+    # Uploaded files live in the same database: one probe answers for both.
+    storage = {"storage": "postgresql", **{k: v for k, v in database.items() if k != "database"}}
     return {"doc_engine": doc_engine, "storage": storage, "database": database, "queue": queue}
