@@ -125,6 +125,32 @@ class DocumentFile(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class IngestionLog(Timestamped, Base):
+    """One finished parse run (DONE, FAIL or CANCEL) of a document: RAGFlow's `pipeline_operation_log`.
+
+    Rows are written by the database itself (trigger `documents_ingestion_log`, migration 0011) whenever a
+    document's `run` becomes final, whichever code path finished it; they keep the document's state of that
+    moment. No foreign key to the document: a log outlives it, as RAGFlow's does.
+    """
+
+    __tablename__ = "ingestion_logs"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))
+    document_id: Mapped[str] = mapped_column(String(32))
+    document_name: Mapped[str] = mapped_column(String(255))
+    document_suffix: Mapped[str] = mapped_column(String(32))
+    document_type: Mapped[str] = mapped_column(String(16))
+    parser_id: Mapped[str] = mapped_column(String(32))
+    task_type: Mapped[str] = mapped_column(String(16), server_default="Parse")
+    operation_status: Mapped[str] = mapped_column(String(8))
+    progress: Mapped[float] = mapped_column(Float)
+    progress_msg: Mapped[str] = mapped_column(Text)
+    process_begin_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    process_duration: Mapped[float] = mapped_column(Float)
+    __table_args__ = (Index("ix_ingestion_logs_dataset_created", "dataset_id", "created_at"),)
+
+
 class Chunk(Base):
     __tablename__ = "chunks"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -197,7 +223,8 @@ class Message(Timestamped, Base):
     __tablename__ = "messages"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     tenant_id: Mapped[str] = mapped_column(String(32))
-    assistant_id: Mapped[str] = mapped_column(ForeignKey("assistants.id", ondelete="CASCADE"))
+    # None: asked without an assistant (RAGFlow's chat-less completions), answered by the default model.
+    assistant_id: Mapped[str | None] = mapped_column(ForeignKey("assistants.id", ondelete="CASCADE"))
     session_id: Mapped[str | None] = mapped_column(ForeignKey("chat_sessions.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(16))  # the face that asked: ragflow | openai | apps | opsbee
     input: Mapped[str] = mapped_column(Text)

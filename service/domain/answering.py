@@ -29,7 +29,7 @@ from service.providers.llm import ModelRegistry
 @dataclass
 class Question:
     tenant_id: str
-    assistant_id: str
+    assistant_id: str | None  # None: chat-less (RAGFlow `/chat/completions` without a chat)
     config: AssistantConfig
     text: str
     channel: str  # the face asking: ragflow | openai | apps | opsbee

@@ -288,7 +288,7 @@ async def message_counts(db: AsyncSession, assistant_ids: list[str]) -> dict[str
         .where(Message.assistant_id.in_(assistant_ids), Message.deleted_at.is_(None))
         .group_by(Message.assistant_id)
     )
-    return {assistant_id: count for assistant_id, count in await db.execute(query)}
+    return {assistant_id: count for assistant_id, count in await db.execute(query) if assistant_id is not None}
 
 
 async def update_info(db: AsyncSession, assistant: Assistant, info: dict[str, Any]) -> Assistant:

@@ -25,6 +25,7 @@ class ChunkQuery:
     keywords: str | None = None
     id: str | None = None
     available: bool | None = None
+    tags: list[str] = field(default_factory=list)  # chunks carrying any of these tags (`tag_kwd`)
 
 
 def _filtered(query: Select[Any], document: Document, spec: ChunkQuery) -> Select[Any]:
@@ -33,6 +34,8 @@ def _filtered(query: Select[Any], document: Document, spec: ChunkQuery) -> Selec
         query = query.where(Chunk.id == spec.id)
     if spec.available is not None:
         query = query.where(Chunk.available == spec.available)
+    if spec.tags:
+        query = query.where(Chunk.tag_kwd.overlap(spec.tags))
     if spec.keywords:
         tsquery = func.plainto_tsquery(TS_CONFIG, index_text(spec.keywords))
         query = query.where(or_(Chunk.tsv.op("@@")(tsquery), contains(Chunk.content, spec.keywords)))

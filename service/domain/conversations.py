@@ -29,7 +29,7 @@ class Record:
     """Everything known about one answered (or failed, or abandoned) question."""
 
     tenant_id: str
-    assistant_id: str
+    assistant_id: str | None
     session_id: str | None
     channel: str
     input: str

@@ -15,6 +15,8 @@ from service.domain.batches import Batch, unique_ids
 from service.domain.datasets import merged_parser_config
 from service.domain.document_runs import stamp
 from service.domain.matching import contains
+from service.domain.metadata import compile_condition
+from service.domain.metadata_edits import split_combined
 from service.domain.pages import Page, count, paged
 from service.errors import Conflict, Invalid, NotFound, TooLarge
 from service.jobs import INGEST, enqueue
@@ -50,6 +52,7 @@ class DocumentQuery:
     suffix: list[str] = field(default_factory=list)
     create_time_from: int = 0
     create_time_to: int = 0
+    metadata_condition: dict[str, Any] | None = None  # RAGFlow's filter on meta_fields; an `id` overrides it
 
 
 def media_type(name: str) -> str:
@@ -128,6 +131,8 @@ def _filtered(query: Select[Any], dataset: Dataset, spec: DocumentQuery) -> Sele
         query = query.where(Document.run.in_(spec.run))
     if spec.suffix:
         query = query.where(Document.suffix.in_([s.lower().lstrip(".") for s in spec.suffix]))
+    if spec.metadata_condition and not spec.id:
+        query = query.where(compile_condition(spec.metadata_condition))
     return query
 
 
@@ -174,7 +179,7 @@ async def update_document(db: AsyncSession, dataset: Dataset, document_id: str, 
         # Retrieval skips a disabled document's chunks; their own `available` flags stay as the user set them.
         document.enabled = bool(changes.pop("enabled"))
     if "meta_fields" in changes:
-        document.meta_fields = changes.pop("meta_fields")
+        document.meta_fields = split_combined(changes.pop("meta_fields") or {})
     method = changes.get("chunk_method", document.chunk_method)
     if "chunk_method" in changes or "parser_config" in changes:
         check_method(method)

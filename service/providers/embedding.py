@@ -114,8 +114,11 @@ def canonical_name(name: str) -> str:
     model, _, provider = name.partition("@")
     if not model or not provider:
         raise Invalid("embedding model identifier must follow <model_name>@<provider> format")
-    if provider.lower() != BUILTIN_PROVIDER.lower() or model not in _BUILTIN_MODELS:
-        raise Unsupported(f"Unsupported model: {name}")
+    # RAGFlow 0.27's texts: an unknown provider, or a model the (one) known provider does not have.
+    if provider.lower() != BUILTIN_PROVIDER.lower():
+        raise Unsupported(f"Provider {provider} not found for model {name}.")
+    if model not in _BUILTIN_MODELS:
+        raise Unsupported(f"Model {name} not found for model embedding")
     return f"{model}@{BUILTIN_PROVIDER}"
 
 

@@ -139,7 +139,7 @@ class HistoryController(Controller):
     ) -> Response[Any]:
         body = await json_object(request, BODY, required=False)
         row = await history.add_metadata(db, message, body.get("key"), body.get("value"))
-        return reply(metadata_json(row, message.assistant_id))
+        return reply(metadata_json(row, row.assistant_id))
 
     @patch(METADATA, status_code=200)
     async def update_metadata(
@@ -152,7 +152,7 @@ class HistoryController(Controller):
         body = await json_object(request, BODY, required=False)
         row = await history.get_metadata(db, message, metadata_id)
         row = await history.update_metadata(db, message, row, body.get("key"), body.get("value"))
-        return reply(metadata_json(row, message.assistant_id))
+        return reply(metadata_json(row, row.assistant_id))
 
     @delete(METADATA, status_code=200)
     async def delete_metadata(

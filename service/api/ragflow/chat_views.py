@@ -92,7 +92,7 @@ def session_json(session: ChatSession, assistant: Assistant, turns: list[Message
     }
 
 
-def delta_event(answer: str, message_id: str, session_id: str, chat_id: str) -> dict[str, Any]:
+def delta_event(answer: str, message_id: str, session_id: str, chat_id: str | None) -> dict[str, Any]:
     data: dict[str, Any] = {
         "answer": answer,
         "reference": {"chunks": []},
@@ -100,12 +100,11 @@ def delta_event(answer: str, message_id: str, session_id: str, chat_id: str) -> 
         "final": False,
         "id": message_id,
         "session_id": session_id,
-        "chat_id": chat_id,
     }
-    return {"code": 0, "message": "", "data": data}
+    return {"code": 0, "message": "", "data": _in_chat(data, chat_id)}
 
 
-def final_event(answer: Answer, chat_id: str, legacy: bool) -> dict[str, Any]:
+def final_event(answer: Answer, chat_id: str | None, legacy: bool) -> dict[str, Any]:
     data: dict[str, Any] = {
         "answer": answer.text if legacy else "",
         "reference": reference_json(answer.reference),
@@ -115,18 +114,17 @@ def final_event(answer: Answer, chat_id: str, legacy: bool) -> dict[str, Any]:
         "final": True,
         "id": answer.message_id,
         "session_id": answer.session_id,
-        "chat_id": chat_id,
     }
-    return {"code": 0, "message": "", "data": data}
+    return {"code": 0, "message": "", "data": _in_chat(data, chat_id)}
 
 
 def error_event(message: str) -> dict[str, Any]:
     return {"code": 500, "message": message, "data": {"answer": f"**ERROR**: {message}", "reference": []}}
 
 
-def completion_json(answer: Answer, chat_id: str) -> dict[str, Any]:
+def completion_json(answer: Answer, chat_id: str | None) -> dict[str, Any]:
     """The non-stream reply's `data`."""
-    return {
+    data = {
         "answer": answer.text,
         "reference": reference_json(answer.reference, with_total=False),
         "prompt": answer.prompt,
@@ -134,5 +132,10 @@ def completion_json(answer: Answer, chat_id: str) -> dict[str, Any]:
         "audio_binary": None,
         "id": answer.message_id,
         "session_id": answer.session_id,
-        "chat_id": chat_id,
     }
+    return _in_chat(data, chat_id)
+
+
+def _in_chat(data: dict[str, Any], chat_id: str | None) -> dict[str, Any]:
+    """A chat-less answer (RAGFlow's `/chat/completions` without `chat_id`) carries no `chat_id` key."""
+    return data if chat_id is None else {**data, "chat_id": chat_id}

@@ -24,11 +24,11 @@ if TYPE_CHECKING:
 LISTS = ("important_keywords", "questions", "tag_kwd")
 
 
-def _strings(body: dict[str, Any], key: str) -> list[str]:
-    """RAGFlow answers a bad list with 102, and names what it wanted."""
+def _strings(body: dict[str, Any], key: str, adding: bool) -> list[str]:
+    """RAGFlow answers a bad list (null included) with 102, worded one way on add and another on update."""
     value = body[key]
     if not isinstance(value, list):
-        raise Rejected(f"`{key}` is required to be a list")
+        raise Rejected(f"`{key}` is required to be a list" if adding else f"`{key}` should be a list")
     if not all(isinstance(item, str) for item in value):
         raise Rejected(f"`{key}` must be a list of strings")  # RAGFlow itself fails here with code 100
     return value
@@ -45,8 +45,8 @@ def chunk_changes(body: dict[str, Any], adding: bool = False) -> dict[str, Any]:
             raise Invalid("`content` should be a string")
         changes["content"] = content
     for key in LISTS:
-        if body.get(key) is not None:
-            changes[key] = _strings(body, key)
+        if key in body:
+            changes[key] = _strings(body, key, adding)
     if "questions" in changes:
         changes["questions"] = [question.strip() for question in changes["questions"] if question.strip()]
     if "available" in body:
@@ -61,7 +61,8 @@ def chunk_changes(body: dict[str, Any], adding: bool = False) -> dict[str, Any]:
 def chunk_query(request: Request[Any, Any, Any]) -> chunks.ChunkQuery:
     args = {key: text_arg(value) for key, value in request.query_params.items()}
     available = None if args.get("available") is None else flag(args.get("available"), True)
-    return chunks.ChunkQuery(page_of(request), args.get("keywords"), args.get("id"), available)
+    tags = [text_arg(tag) for tag in request.query_params.getall("tag_kwd", []) if tag]  # repeatable: any of them
+    return chunks.ChunkQuery(page_of(request), args.get("keywords"), args.get("id"), available, tags)
 
 
 class ChunkController(Controller):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from litestar import Request, post
@@ -21,14 +21,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.api.ragflow.chat_views import DONE, completion_json, delta_event, error_event, final_event
 from service.api.ragflow.deps import owned_chat
 from service.api.ragflow.envelope import Rejected, ok_message
+from service.api.ragflow.metadata_schemas import condition_of
 from service.api.ragflow.schemas import json_body
 from service.api.sse import as_asgi, data_event, event_stream
 from service.domain import conversations
 from service.domain.answering import Answerer, Delta, Question
-from service.domain.assistants import AssistantConfig, config_of
+from service.domain.assistants import AssistantConfig, check_datasets, config_of
 from service.domain.llms import chosen_llm
 from service.errors import DomainError, Invalid
 from service.providers.llm import ModelRegistry
+from service.settings import Settings
 
 if TYPE_CHECKING:
     from service.db.models import Assistant, ChatSession
@@ -85,13 +87,28 @@ def asked(body: dict[str, Any]) -> Asked:
     return Asked(messages[-1]["content"], history, _flag(body, "stream", True), _flag(body, "legacy", False))
 
 
-async def chat_of(db: AsyncSession, tenant: str, body: dict[str, Any]) -> Assistant:
+def chat_id_of(body: dict[str, Any]) -> str | None:
+    """The chat a body names; None is RAGFlow's chat-less mode (the default model, no session)."""
     chat_id = body.get("chat_id")
     if not chat_id and (body.get("session_id") or body.get("conversation_id")):
         raise Rejected("`chat_id` is required when `session_id` is provided.")
-    if not isinstance(chat_id, str) or not chat_id:
-        raise Invalid("required argument are missing: chat_id")  # the chat-less mode is not served
-    return await owned_chat(db, tenant, chat_id)
+    if chat_id is None or chat_id == "":
+        return None
+    if not isinstance(chat_id, str):
+        raise Invalid("`chat_id` should be a string.")
+    return chat_id
+
+
+async def selected_datasets(db: AsyncSession, tenant: str, body: dict[str, Any]) -> list[str] | None:
+    """`selected_kb_ids`: the datasets to search this once instead of the chat's (checked as a chat's are)."""
+    selected = body.get("selected_kb_ids")
+    if selected is None:
+        return None
+    if not isinstance(selected, list) or not all(isinstance(item, str) for item in selected):
+        raise Rejected("`selected_kb_ids` should be a list.")
+    chosen = [dataset_id for dataset_id in selected if dataset_id]
+    await check_datasets(db, tenant, chosen)
+    return chosen
 
 
 async def session_for(db: AsyncSession, tenant: str, assistant: Assistant, body: dict[str, Any]) -> ChatSession:
@@ -110,33 +127,35 @@ def llm_override(models: ModelRegistry, body: dict[str, Any]) -> str | None:
 
 
 def question_of(
-    tenant: str, config: AssistantConfig, session: ChatSession, body: dict[str, Any], ask: Asked, llm_id: str | None
+    tenant: str,
+    config: AssistantConfig,
+    session: ChatSession | None,
+    body: dict[str, Any],
+    ask: Asked,
+    llm_id: str | None,
 ) -> Question:
     documents = body.get("doc_ids") or []
     documents = [d for d in documents.split(",") if d] if isinstance(documents, str) else list(documents)
+    # Chat-less: the client's messages are the whole conversation, as RAGFlow answers them.
+    own_history = session is None or _flag(body, "pass_all_history_messages", False)
     return Question(
         tenant,
-        session.assistant_id,
+        session.assistant_id if session else None,
         config,
         ask.text,
         channel="ragflow",
-        session_id=session.id,
-        history=ask.history if _flag(body, "pass_all_history_messages", False) else None,
+        session_id=session.id if session else None,
+        history=ask.history if own_history else None,
         llm_id=llm_id,
         sampling={key: body[key] for key in SAMPLING if body.get(key) is not None},
         document_ids=[str(d) for d in documents],
-        metadata_condition=metadata_condition(body),
+        metadata_condition=condition_of(body.get("metadata_condition")),
     )
 
 
-def metadata_condition(body: dict[str, Any]) -> dict[str, Any] | None:
-    condition = body.get("metadata_condition")
-    if condition is not None and not isinstance(condition, dict):
-        raise Invalid("metadata_condition must be an object.")
-    return condition
-
-
-async def ragflow_events(answerer: Answerer, question: Question, chat_id: str, legacy: bool) -> AsyncIterator[bytes]:
+async def ragflow_events(
+    answerer: Answerer, question: Question, chat_id: str | None, legacy: bool
+) -> AsyncIterator[bytes]:
     session_id = question.session_id or ""
     text = ""
     try:
@@ -161,20 +180,26 @@ async def complete(
     body: dict[str, Any],
     models: ModelRegistry,
     answerer: Answerer,
+    default_llm: str,
 ) -> ASGIApp:
     ask = asked(body)
-    assistant = await chat_of(db, tenant, body)
-    config = config_of(assistant)  # an unpublished app cannot answer here: 102 before a session is made
+    chat_id = chat_id_of(body)
+    assistant = await owned_chat(db, tenant, chat_id) if chat_id else None
+    # An unpublished app cannot answer here: 102 before a session is made.
+    config = config_of(assistant) if assistant else AssistantConfig(llm_id=default_llm)
     llm_id = llm_override(models, body)
-    session = await session_for(db, tenant, assistant, body)
+    datasets = await selected_datasets(db, tenant, body)
+    if datasets is not None:
+        config = replace(config, dataset_ids=datasets)
+    session = await session_for(db, tenant, assistant, body) if assistant else None
     question = question_of(tenant, config, session, body, ask, llm_id)
     # The answer is recorded in its own transaction (so a new session must exist by then), and an answer can
     # take a minute: commit and hand the connection back first.
     await db.commit()
     if ask.stream:
-        return event_stream(ragflow_events(answerer, question, assistant.id, ask.legacy))
+        return event_stream(ragflow_events(answerer, question, chat_id, ask.legacy))
     answer = await answerer.complete(question)
-    return as_asgi(request, ok_message(completion_json(answer, assistant.id)))
+    return as_asgi(request, ok_message(completion_json(answer, chat_id)))
 
 
 @post("/chat/completions", status_code=200)
@@ -184,8 +209,10 @@ async def chat_completions(
     tenant: NamedDependency[str],
     models: NamedDependency[ModelRegistry],
     answerer: NamedDependency[Answerer],
+    settings: NamedDependency[Settings],
 ) -> ASGIApp:
-    return await complete(request, db, tenant, await json_body(request), models, answerer)
+    body = await json_body(request)
+    return await complete(request, db, tenant, body, models, answerer, settings.default_llm)
 
 
 @post("/chats/{chat_id:str}/completions", status_code=200)
@@ -196,7 +223,8 @@ async def chat_completions_alias(
     tenant: NamedDependency[str],
     models: NamedDependency[ModelRegistry],
     answerer: NamedDependency[Answerer],
+    settings: NamedDependency[Settings],
 ) -> ASGIApp:
     """Deprecated alias (ragflow-sdk's Session.ask): chat_id from the path, `question` for `messages`."""
     body = {**await json_body(request), "chat_id": chat_id}
-    return await complete(request, db, tenant, body, models, answerer)
+    return await complete(request, db, tenant, body, models, answerer, settings.default_llm)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.api.ragflow.deps import DATASET
 from service.api.ragflow.envelope import Rejected, fail, ok, ok_message
+from service.api.ragflow.metadata_schemas import condition_query
 from service.api.ragflow.schemas import (
     DeleteIds,
     DocumentUpdate,
@@ -31,7 +32,7 @@ from service.errors import Conflict, Invalid
 from service.settings import Settings
 
 if TYPE_CHECKING:
-    from service.db.models import Dataset
+    from service.db.models import Dataset, Document
     from service.domain.batches import Batch
 
 
@@ -55,6 +56,7 @@ def document_query(request: Request[Any, Any, Any]) -> documents.DocumentQuery:
         id=_text(args.get("id")),
         name=_text(args.get("name")),
         run=run_states(args.getall("run", [])),
+        metadata_condition=condition_query(args.get("metadata_condition")),
         suffix=[text_arg(value) for value in args.getall("suffix", [])],
         create_time_from=_millis(args, "create_time_from"),
         create_time_to=_millis(args, "create_time_to"),
@@ -113,6 +115,25 @@ def batch_reply(batch: Batch, verb: str, plain: dict[str, Any] | None) -> Respon
     return ok(plain)
 
 
+def file_response(document: Document, data: bytes) -> Response[bytes]:
+    """A document's bytes as an attachment (also what the v0.13 draft's download route answers)."""
+    disposition = f"attachment; filename*=UTF-8''{quote(document.name)}"
+    return Response(data, media_type=documents.media_type(document.name), headers={"Content-Disposition": disposition})
+
+
+def legacy_stop_reply(batch: Batch) -> Response[Any]:
+    """`DELETE /datasets/{id}/chunks` (and the v0.13 draft's stop route): RAGFlow's older reply shapes."""
+    if batch.missing:
+        return fail(102, f"you don't own the document {batch.missing[0]}")
+    refused = [error for error in batch.errors if not error.startswith("Duplicate ")]
+    if refused:
+        return fail(102, refused[0], data={"error_code": "DOC_STOP_PARSING_INVALID_STATE"})
+    if batch.errors:
+        message = f"Partially stopped {batch.done} documents with {len(batch.errors)} errors"
+        return ok({"success_count": batch.done, "errors": batch.errors}, message=message)
+    return ok()
+
+
 class DocumentController(Controller):
     path = "/datasets/{dataset_id:str}/documents"
     dependencies = DATASET
@@ -141,11 +162,7 @@ class DocumentController(Controller):
     async def download_document(
         self, document_id: FromPath[str], db: NamedDependency[AsyncSession], dataset: NamedDependency[Dataset]
     ) -> Response[bytes]:
-        document, data = await documents.read_file(db, dataset, document_id)
-        disposition = f"attachment; filename*=UTF-8''{quote(document.name)}"
-        return Response(
-            data, media_type=documents.media_type(document.name), headers={"Content-Disposition": disposition}
-        )
+        return file_response(*await documents.read_file(db, dataset, document_id))
 
     @route("/{document_id:str}", http_method=["PATCH", "PUT"], status_code=200)  # PUT: deprecated alias
     async def update_document(
@@ -157,7 +174,7 @@ class DocumentController(Controller):
     ) -> Response[Any]:
         body = await json_body(request)
         changes = given_fields(validated(DocumentUpdate, body))
-        await _guard_read_only(db, dataset, document_id, body)
+        await guard_read_only(db, dataset, document_id, body)
         if "enabled" in changes and changes["enabled"] not in (0, 1):
             raise Conflict("`enabled` value invalid, only accept 0 or 1")
         document = await documents.update_document(db, dataset, document_id, changes)
@@ -188,7 +205,7 @@ class DocumentController(Controller):
         return ok({"success_count": batch.done, **({"errors": batch.errors} if batch.errors else {})})
 
 
-async def _guard_read_only(db: AsyncSession, dataset: Dataset, document_id: str, body: dict[str, Any]) -> None:
+async def guard_read_only(db: AsyncSession, dataset: Dataset, document_id: str, body: dict[str, Any]) -> None:
     """RAGFlow lets a client send chunk_count/token_count/progress only unchanged."""
     document = await documents.get_document(db, dataset, document_id)
     for key in ("chunk_count", "token_count", "progress"):
@@ -213,13 +230,4 @@ class LegacyParsingController(Controller):
     async def stop_legacy(
         self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], dataset: NamedDependency[Dataset]
     ) -> Response[Any]:
-        batch = await stop_parse(db, dataset, request)
-        if batch.missing:
-            return fail(102, f"you don't own the document {batch.missing[0]}")
-        refused = [error for error in batch.errors if not error.startswith("Duplicate ")]
-        if refused:
-            return fail(102, refused[0], data={"error_code": "DOC_STOP_PARSING_INVALID_STATE"})
-        if batch.errors:
-            message = f"Partially stopped {batch.done} documents with {len(batch.errors)} errors"
-            return ok({"success_count": batch.done, "errors": batch.errors}, message=message)
-        return ok()
+        return legacy_stop_reply(await stop_parse(db, dataset, request))

@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.api.ragflow.envelope import Rejected, ok
+from service.api.ragflow.metadata_schemas import condition_of
 from service.api.ragflow.schemas import MAX_PAGE_SIZE, json_body, list_of_strings, shown
 from service.api.ragflow.views import hit_json
 from service.domain import retrieval
@@ -99,15 +100,8 @@ def retrieval_query(body: dict[str, Any]) -> retrieval.RetrievalQuery:
         0.0 if document_ids else _number(body, "similarity_threshold", 0.2, 0, 1),
         _weight(body),
         int(_number(body, "top_k", 1024, 1, 10000)),
-        _metadata_condition(body),
+        condition_of(body.get("metadata_condition")),
     )
-
-
-def _metadata_condition(body: dict[str, Any]) -> dict[str, Any] | None:
-    condition = body.get("metadata_condition")
-    if condition is not None and not isinstance(condition, dict):
-        raise Invalid("metadata_condition must be an object.")
-    return condition
 
 
 def check_options(body: dict[str, Any]) -> bool:
@@ -126,7 +120,11 @@ async def retrieve(
     tenant: NamedDependency[str],
     embedder: NamedDependency[EmbedderFor],
 ) -> Response[Any]:
-    body = await json_body(request)
+    return await search_reply(db, tenant, embedder, await json_body(request))
+
+
+async def search_reply(db: AsyncSession, tenant: str, embedder: EmbedderFor, body: dict[str, Any]) -> Response[Any]:
+    """A retrieval body answered (also by the v0.13 draft's `GET /dataset/{id}/retrieval`)."""
     query, highlight = retrieval_query(body), check_options(body)
     model = await retrieval.check_scope(db, tenant, query)
     result = await retrieval.retrieve(db, embedder(model), model, query)

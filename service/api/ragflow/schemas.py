@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from pydantic_core import PydanticCustomError
 
 from service.api.body import BodyMessages, json_object
+from service.api.ragflow.metadata_schemas import AutoMetadataConfig, flat_meta_fields
 from service.api.ragflow.parser_config import HasParserConfig
 from service.domain.pages import Page
 from service.errors import Invalid
@@ -50,7 +51,7 @@ class DatasetCreate(Strict, HasParserConfig):
     embedding_model: str | None = Field(default=None, max_length=255)
     permission: Literal["me", "team"] = "me"
     chunk_method: ChunkMethod = "naive"  # null is refused with the list of methods, as RAGFlow does
-    auto_metadata_config: dict[str, Any] | None = None
+    auto_metadata_config: AutoMetadataConfig | None = None
     ext: dict[str, Any] | None = None
 
     @field_validator("avatar")
@@ -139,6 +140,8 @@ class DocumentUpdate(HasParserConfig):
     chunk_method: ChunkMethod | None = None
     meta_fields: dict[str, Any] | None = None
     enabled: int | None = None
+
+    _flat_meta_fields = field_validator("meta_fields")(flat_meta_fields)
 
 
 def _message(error: ValidationError) -> str:

@@ -61,7 +61,9 @@ async def test_invalid_bodies_get_code_101_with_field_messages(client: Client, c
 
 async def test_unknown_model_and_unsupported_method_are_102(client: Client, caller: Caller) -> None:
     reply = await call(client, caller, "POST", "/datasets", json={"name": "a", "embedding_model": "nope@Builtin"})
-    assert reply == {"code": 102, "message": "Unsupported model: nope@Builtin"}
+    assert reply == {"code": 102, "message": "Model nope@Builtin not found for model embedding"}
+    reply = await call(client, caller, "POST", "/datasets", json={"name": "a", "embedding_model": "e-3@OpenAI"})
+    assert reply == {"code": 102, "message": "Provider OpenAI not found for model e-3@OpenAI."}
     reply = await call(client, caller, "POST", "/datasets", json={"name": "a", "chunk_method": "paper"})
     assert reply["code"] == 102 and "not supported" in reply["message"]
 

@@ -19,4 +19,4 @@ async def test_any_case_of_the_provider_is_stored_canonically(client: Client, ca
 
 async def test_unknown_models_are_still_refused(client: Client, caller: Caller) -> None:
     refused = await call(client, caller, "POST", "/datasets", json={"name": "x", "embedding_model": "bge@builtin"})
-    assert refused == {"code": 102, "message": "Unsupported model: bge@builtin"}
+    assert refused == {"code": 102, "message": "Model bge@builtin not found for model embedding"}
