@@ -10,7 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Chunk, Document
 from service.domain.batches import Batch, unique_ids
-from service.domain.chunk_store import ChunkRow, adjust_document_counts, insert_chunks, vector_literal
+from service.domain.chunk_store import (
+    ChunkRow,
+    adjust_document_counts,
+    chunk_id_for,
+    insert_chunks,
+    lock_document,
+    vector_literal,
+)
 from service.domain.matching import contains
 from service.domain.pages import Page, paged
 from service.errors import Invalid, NotFound
@@ -65,7 +72,12 @@ async def add_chunk(
         raise Invalid("`content` is required")  # stored as given, a leading newline included
     [vector] = await embedder.embed([content])
     tokens = count_tokens(content)
-    await adjust_document_counts(db, document.id, 1, tokens)  # locks the document: the next ordinal is ours
+    row_id = chunk_id_for(content, document.id)
+    # Locked first, so the replaced-or-new decision and the next ordinal are ours until commit.
+    await lock_document(db, document.id)
+    # The same text twice in one document is one chunk (RAGFlow's id): the later add replaces it, counted once.
+    replaced = await db.scalar(select(Chunk.token_count).where(Chunk.id == row_id))
+    await adjust_document_counts(db, document.id, 0 if replaced is not None else 1, tokens - (replaced or 0))
     last = await db.scalar(select(func.coalesce(func.max(Chunk.ordinal), -1)).where(Chunk.document_id == document.id))
     row = ChunkRow(
         content,
@@ -75,6 +87,7 @@ async def add_chunk(
         important_keywords=list(fields.get("important_keywords") or []),
         questions=list(fields.get("questions") or []),
         tag_kwd=list(fields.get("tag_kwd") or []),
+        id=row_id,
     )
     await insert_chunks(db, document, model, [row])
     return await get_chunk(db, document, row.id)
