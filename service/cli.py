@@ -1,4 +1,4 @@
-"""The `nectar` command: serve | worker | migrate | apikey create."""
+"""The `nectar` command: serve | worker | migrate | tenant create|list | apikey create|list|revoke."""
 
 from __future__ import annotations
 
@@ -7,9 +7,14 @@ import asyncio
 import contextlib
 import logging
 import sys
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from service.settings import Settings, SettingsError, get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger("nectar")
 
@@ -60,28 +65,93 @@ def _print_key_info(settings: Settings, tenant_id: str, new_key: str | None) -> 
 async def _worker(settings: Settings) -> None:
     from service.runtime import build_runtime
     from workers.main import run_worker
+    from workers.reconnect import DatabaseUnreachable
 
     runtime = await build_runtime(settings, worker=False)
     try:
         await run_worker(runtime)
+    except DatabaseUnreachable as exc:  # one line and exit status 1, for the supervisor to start a fresh worker
+        raise SystemExit(f"nectar worker: {exc}") from exc
     finally:
         await runtime.close()
 
 
-async def _apikey_create(settings: Settings) -> None:
-    from service.domain.tenants import add_api_key, ensure_default_tenant
+@contextlib.asynccontextmanager
+async def _database(settings: Settings) -> AsyncIterator[AsyncSession]:
+    """One management command's session on the migrated database (started first when embedded), committed
+    when the command is done. A domain error (unknown tenant, ambiguous hint) is the message, exit status 1."""
+    from service.errors import DomainError
     from service.runtime import build_runtime
 
     runtime = await build_runtime(settings, worker=False, warm=False)
     try:
         async with runtime.sessions() as db:
-            tenant, _ = await ensure_default_tenant(db, None)
-            key = await add_api_key(db, tenant.id)
+            yield db
             await db.commit()
-        print(f"Organization (tenant) id: {tenant.id} (OpsBee's organization_id; `me` works too)")
-        print(key)
+    except DomainError as exc:
+        raise SystemExit(f"nectar: {exc.message}") from None
     finally:
         await runtime.close()
+
+
+async def _tenant_create(settings: Settings, args: argparse.Namespace) -> None:
+    from service.domain.tenants import create_tenant
+
+    async with _database(settings) as db:
+        tenant = await create_tenant(db, args.name)
+    print(f"Tenant {tenant.name!r} created; its id (OpsBee's organization_id) below.")
+    print(f"Give it a key with `nectar apikey create --tenant {tenant.id}`.")
+    print(tenant.id)
+
+
+async def _tenant_list(settings: Settings, args: argparse.Namespace) -> None:
+    from service.domain.tenants import list_tenants
+
+    async with _database(settings) as db:
+        tenants = await list_tenants(db)
+    print("id\tkeys\tcreated_at\tname")
+    for tenant in tenants:
+        print(f"{tenant.id}\t{tenant.keys}\t{tenant.created_at.isoformat(timespec='seconds')}\t{tenant.name}")
+
+
+async def _apikey_create(settings: Settings, args: argparse.Namespace) -> None:
+    """A key for the tenant named, or for the default one (made on an empty database)."""
+    from service.domain.tenants import add_api_key, ensure_default_tenant, get_tenant
+
+    async with _database(settings) as db:
+        tenant = await get_tenant(db, args.tenant) if args.tenant else (await ensure_default_tenant(db, None))[0]
+        key = await add_api_key(db, tenant.id)
+    print(f"Organization (tenant) id: {tenant.id} (OpsBee's organization_id; `me` works too)")
+    print(key)
+
+
+async def _apikey_list(settings: Settings, args: argparse.Namespace) -> None:
+    from service.domain.tenants import list_api_keys
+
+    async with _database(settings) as db:
+        keys = await list_api_keys(db, args.tenant)
+    print("hint\ttenant_id\tcreated_at")
+    for key in keys:
+        print(f"{key.hint}…\t{key.tenant_id}\t{key.created_at.isoformat(timespec='seconds')}")
+
+
+async def _apikey_revoke(settings: Settings, args: argparse.Namespace) -> None:
+    from service.domain.tenants import CACHE_SECONDS, revoke_api_key
+
+    async with _database(settings) as db:
+        key = await revoke_api_key(db, args.key)
+    print(f"Revoked the key {key.hint}… of tenant {key.tenant_id}.")
+    print(f"Running servers stop accepting it within {CACHE_SECONDS:g} s.")
+
+
+Management = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, None]]
+MANAGEMENT: dict[tuple[str, str], Management] = {
+    ("tenant", "create"): _tenant_create,
+    ("tenant", "list"): _tenant_list,
+    ("apikey", "create"): _apikey_create,
+    ("apikey", "list"): _apikey_list,
+    ("apikey", "revoke"): _apikey_revoke,
+}
 
 
 async def _migrate(settings: Settings) -> None:
@@ -101,9 +171,24 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-worker", action="store_true", help="do not run an in-process worker")
     commands.add_parser("worker", help="run a standalone ingestion worker")
     commands.add_parser("migrate", help="bring the database schema up to date")
-    apikey = commands.add_parser("apikey", help="manage API keys")
-    apikey.add_argument("action", choices=["create"])
+    _management_parsers(commands)
     return root
+
+
+def _management_parsers(commands: Any) -> None:
+    """`tenant create|list` and `apikey create|list|revoke` (each is an entry of MANAGEMENT)."""
+    tenant = commands.add_parser("tenant", help="manage tenants (OpsBee organizations)")
+    tenant_actions = tenant.add_subparsers(dest="action", required=True)
+    tenant_actions.add_parser("create", help="add a tenant and print its id").add_argument("name")
+    tenant_actions.add_parser("list", help="every tenant with its number of keys")
+    apikey = commands.add_parser("apikey", help="manage API keys")
+    apikey_actions = apikey.add_subparsers(dest="action", required=True)
+    create = apikey_actions.add_parser("create", help="print a new key (of the default tenant unless --tenant)")
+    create.add_argument("--tenant", metavar="ID", help="the tenant the key belongs to")
+    listed = apikey_actions.add_parser("list", help="the keys' hints (never the keys) and tenants")
+    listed.add_argument("--tenant", metavar="ID", help="only this tenant's keys")
+    revoke = apikey_actions.add_parser("revoke", help="delete a key")
+    revoke.add_argument("key", help="the key, or its hint as `nectar apikey list` shows it")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -121,8 +206,10 @@ def main(argv: list[str] | None = None) -> None:
             inline_worker=settings.inline_worker and not args.no_worker,
         )
         run = _serve(settings)
+    elif args.command in ("tenant", "apikey"):
+        run = MANAGEMENT[args.command, args.action](settings, args)
     else:
-        run = {"worker": _worker, "migrate": _migrate, "apikey": _apikey_create}[args.command](settings)
+        run = {"worker": _worker, "migrate": _migrate}[args.command](settings)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run)
     sys.exit(0)

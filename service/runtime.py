@@ -40,7 +40,8 @@ class Runtime:
         )
 
     def __post_init__(self) -> None:
-        self.models = ModelRegistry(self.settings.llm_providers, self.settings.llm_timeout)
+        settings = self.settings
+        self.models = ModelRegistry(settings.llm_providers, settings.llm_timeout, settings.llm_first_token_timeout)
 
     def answerer(self) -> Answerer:
         return Answerer(self.sessions, self.embedder, self.models, self.embedder().count_tokens)

@@ -110,12 +110,22 @@ class Settings:
     embed_batch_size: int = 64
     embed_parallel: int = 1
     max_upload_bytes: int = 128 * 1024 * 1024
+    # What one document may cost the worker (service/text/limits.py); over any of them the document FAILs.
+    parse_max_expanded_bytes: int = 128 * 1024 * 1024  # office files: uncompressed size of their contents
+    parse_max_paragraphs: int = 100_000
+    parse_max_rows: int = 100_000  # table rows (CSV, spreadsheets, tables in .docx)
+    parse_max_columns: int = 1_000  # cells in one row
+    max_chunks_per_document: int = 20_000
+    parse_timeout: float = 300.0  # seconds to parse and chunk one document
     inline_worker: bool = True
     worker_concurrency: int = 8
+    worker_heartbeat_timeout: float = 10.0  # seconds without a heartbeat before a job goes to another worker
+    worker_reconnect_timeout: float = 60.0  # seconds `nectar worker` waits for a lost database, then exits 1
     log_level: str = "INFO"
     llm_providers: dict[str, LLMProvider] = field(default_factory=dict)
     default_llm: str = DEFAULT_LLM
-    llm_timeout: float = 60.0
+    llm_timeout: float = 60.0  # seconds for a whole LLM call, request to last word
+    llm_first_token_timeout: float = 30.0  # seconds until the first piece of the answer (capped by llm_timeout)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -129,12 +139,21 @@ class Settings:
             embed_batch_size=_int("NECTAR_EMBED_BATCH_SIZE", 64, minimum=1),
             embed_parallel=_int("NECTAR_EMBED_PARALLEL", len(os.sched_getaffinity(0)), minimum=1),
             max_upload_bytes=_int("NECTAR_MAX_UPLOAD_BYTES", 128 * 1024 * 1024, minimum=1),
+            parse_max_expanded_bytes=_int("NECTAR_PARSE_MAX_EXPANDED_BYTES", 128 * 1024 * 1024, minimum=1),
+            parse_max_paragraphs=_int("NECTAR_PARSE_MAX_PARAGRAPHS", 100_000, minimum=1),
+            parse_max_rows=_int("NECTAR_PARSE_MAX_ROWS", 100_000, minimum=1),
+            parse_max_columns=_int("NECTAR_PARSE_MAX_COLUMNS", 1_000, minimum=1),
+            max_chunks_per_document=_int("NECTAR_MAX_CHUNKS_PER_DOCUMENT", 20_000, minimum=1),
+            parse_timeout=_float("NECTAR_PARSE_TIMEOUT", 300.0, minimum=0),
             inline_worker=_bool("NECTAR_INLINE_WORKER", True),
             worker_concurrency=_int("NECTAR_WORKER_CONCURRENCY", 8, minimum=1),
+            worker_heartbeat_timeout=_float("NECTAR_WORKER_HEARTBEAT_TIMEOUT", 10.0, minimum=0),
+            worker_reconnect_timeout=_float("NECTAR_WORKER_RECONNECT_TIMEOUT", 60.0, minimum=0),
             log_level=_log_level("NECTAR_LOG_LEVEL", "INFO"),
             llm_providers=_providers(_env("NECTAR_LLM_PROVIDERS", "") or "{}"),
             default_llm=_env("NECTAR_DEFAULT_LLM", DEFAULT_LLM),
             llm_timeout=_float("NECTAR_LLM_TIMEOUT", 60.0, minimum=0),
+            llm_first_token_timeout=_float("NECTAR_LLM_FIRST_TOKEN_TIMEOUT", 30.0, minimum=0),
         )
 
 

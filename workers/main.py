@@ -19,7 +19,7 @@ from service.providers.base import Embedder
 from service.providers.llm import ModelRegistry
 from service.settings import Settings
 from workers.consumer import JobHandler, Worker
-from workers.ingest import Ingest
+from workers.ingest import Ingest, parse_limits
 from workers.memory import UpdateMemory
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ class Resources(Protocol):
 def job_handlers(resources: Resources) -> dict[str, JobHandler]:
     """Every job kind `service.jobs` enqueues, and what runs it."""
     return {
-        INGEST: Ingest(resources.sessions, resources.embedder),
+        INGEST: Ingest(resources.sessions, resources.embedder, parse_limits(resources.settings)),
         MEMORY: UpdateMemory(resources.sessions, resources.models),
     }
 
@@ -68,10 +68,12 @@ class InlineWorker:
         self.task.add_done_callback(_log_exit)
 
     def check(self) -> None:
-        """Raise when the consumer has stopped on its own (healthz reports it)."""
+        """Raise when the consumer has stopped on its own, or is waiting for the database (healthz reports it)."""
         task = self.task
         if task.done() and not task.cancelled() and task.exception() is not None:
             raise RuntimeError(f"in-process worker stopped: {task.exception()!r}")
+        if self.worker.outage is not None:
+            raise RuntimeError(f"in-process worker is reconnecting: {self.worker.outage.describe()}")
 
     async def stop(self, timeout: float = 10) -> None:
         """Let running jobs finish, for up to `timeout` seconds, then cancel what is left."""
@@ -89,9 +91,21 @@ def _log_exit(task: asyncio.Task[None]) -> None:
         log.error("in-process worker stopped", exc_info=task.exception())
 
 
-async def start_inline(resources: Resources) -> InlineWorker:
-    """Start a consumer of every job kind in this process; returns once it is listening."""
-    worker = Worker(resources.database_url, job_handlers(resources), resources.settings.worker_concurrency)
+async def start_inline(resources: Resources, give_up_after: float | None = None) -> InlineWorker:
+    """Start a consumer of every job kind in this process; returns once it is listening.
+
+    It reconnects whenever the database goes away; `give_up_after` (seconds) bounds how long before it stops
+    with `DatabaseUnreachable`. `nectar serve` passes None: its API stays up, healthz says why no job runs,
+    and consuming resumes whenever the database is back.
+    """
+    settings = resources.settings
+    worker = Worker(
+        resources.database_url,
+        job_handlers(resources),
+        settings.worker_concurrency,
+        heartbeat_timeout=settings.worker_heartbeat_timeout,
+        give_up_after=give_up_after,
+    )
     inline = InlineWorker(worker)
     try:
         await inline.started()
@@ -104,10 +118,11 @@ async def start_inline(resources: Resources) -> InlineWorker:
 async def run_worker(resources: Resources) -> None:
     """`nectar worker`: consume jobs until SIGINT/SIGTERM, or raise what stopped the consumer on its own.
 
-    Raising ends the process with an error, so a supervisor (docker, systemd) starts a fresh worker; the
-    queue hands the dead one's jobs to whichever worker is left.
+    A database that goes away is waited for, reconnecting with backoff, for NECTAR_WORKER_RECONNECT_TIMEOUT
+    seconds; then `DatabaseUnreachable` is raised. Raising ends the process with an error, so a supervisor
+    (docker, systemd) starts a fresh worker; the queue hands the dead one's jobs to whichever worker is left.
     """
-    inline = await start_inline(resources)
+    inline = await start_inline(resources, resources.settings.worker_reconnect_timeout)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -118,6 +133,8 @@ async def run_worker(resources: Resources) -> None:
         await asyncio.wait([stopping, inline.task], return_when=asyncio.FIRST_COMPLETED)
     finally:
         stopping.cancel()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
         await inline.stop()
     if not stop.is_set():  # the consumer ended on its own
         inline.task.result()

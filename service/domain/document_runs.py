@@ -43,12 +43,16 @@ def _log(*lines: str) -> str:
 
 
 async def begin_run(db: AsyncSession, document_id: str, run_id: str) -> Source | None:
-    """Load the run's source and mark the document RUNNING; None when the run was already superseded."""
+    """Load the run's source and mark the document RUNNING; None when the run was superseded or has ended.
+
+    A job can come round again after its run ended (DONE or FAIL): the queue hands out a job whose worker lost
+    its connection before the queue heard the outcome, and that run must not start over.
+    """
     query = (
         select(Document, DocumentFile.data, Dataset.embedding_model)
         .join(Dataset, Dataset.id == Document.dataset_id)
         .outerjoin(DocumentFile, DocumentFile.document_id == Document.id)
-        .where(Document.id == document_id, Document.run_id == run_id)
+        .where(Document.id == document_id, Document.run_id == run_id, Document.run == "RUNNING")
         .with_for_update(of=Document)  # a concurrent stop waits, then sees RUNNING and cancels it
     )
     row = (await db.execute(query)).first()

@@ -14,6 +14,7 @@ from service.db.models import Chunk, Dataset, Document, DocumentFile, new_id
 from service.domain.batches import Batch, unique_ids
 from service.domain.datasets import merged_parser_config
 from service.domain.document_runs import stamp
+from service.domain.file_names import file_name
 from service.domain.matching import contains
 from service.domain.metadata import compile_condition
 from service.domain.metadata_edits import split_combined
@@ -65,6 +66,7 @@ async def upload(
     for item in files:
         if not item.filename:
             raise Invalid("No file selected!")
+        item.filename = file_name(item.filename)  # what every upload route stores, shows and downloads
         if len(item.filename.encode()) > 255:
             raise Invalid("File name must be 255 bytes or less.")
         check_supported(item.filename)
@@ -194,6 +196,9 @@ async def update_document(db: AsyncSession, dataset: Dataset, document_id: str, 
 
 
 async def _rename(db: AsyncSession, document: Document, name: str) -> None:
+    name = file_name(name)
+    if name == document.name:
+        return
     if len(name.encode()) > 255:
         raise Invalid("File name must be 255 bytes or less.")
     if suffix_of(name) != document.suffix:

@@ -2,6 +2,10 @@
 
 A history is a `Message` row; its thread is its session; its tags and metadata live in `message_tags` and
 `message_metadata`. Soft-deleted messages (`deleted_at`) are invisible here. Listing and search: `history_search`.
+
+OpsBee's history has no place for a turn that failed, so its `output_text` "" looked like a success. Two extra
+fields say what happened: `status` (ok | error | cancelled, the message's own) and `error_message` (why it
+failed, or null); both can be given when a history is logged through OpsBee, and both can be searched.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ CHANNEL = "opsbee"
 MAX_METADATA = 20
 MAX_BYTES = 65_535
 MAX_TOKENS = 2**31 - 1
+STATUSES = ("ok", "error", "cancelled")  # a message's outcome: answered, failed, or abandoned by its client
 CountTokens = Callable[[str], int]
 
 
@@ -56,6 +61,8 @@ class History:
     output_token_count: int
     created_at: datetime
     updated_at: datetime
+    status: str  # one of STATUSES
+    error: str  # why it failed; "" when it did not
     tags: list[HistoryTag] = field(default_factory=list)
     metadata: list[HistoryMetadata] = field(default_factory=list)
 
@@ -70,6 +77,8 @@ class HistoryChanges:
     output_token_count: int | None = None
     tag_ids: list[str] | None = None
     metadata: list[tuple[str, str]] = field(default_factory=list)
+    status: str | None = None
+    error_message: str | None = None
 
 
 def _text(body: dict[str, Any], key: str) -> str | None:
@@ -94,6 +103,19 @@ def _tag_ids(value: Any) -> list[str] | None:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise Invalid("`tag_ids` must be a list of tag ids (strings)")
     return list(dict.fromkeys(value))
+
+
+def check_status(value: Any) -> str:
+    if value not in STATUSES:
+        raise Invalid(f"`status` must be one of {', '.join(STATUSES)}")
+    return str(value)
+
+
+def _error_message(body: dict[str, Any]) -> str | None:
+    value = _text(body, "error_message")
+    if value is not None and len(value.encode()) > MAX_BYTES:
+        raise Invalid(f"`error_message` is {len(value.encode())} bytes; the limit is {MAX_BYTES}")
+    return value
 
 
 def check_key(key: Any) -> str:
@@ -138,6 +160,8 @@ def changes_of(body: dict[str, Any], create: bool = False) -> HistoryChanges:
         _count(body, "output_token_count"),
         _tag_ids(body.get("tag_ids")),
         metadata_pairs(body.get("metadata")) if create else [],
+        None if body.get("status") is None else check_status(body["status"]),
+        _error_message(body),
     )
     if create and not (changes.input_text or changes.output_text):
         raise Invalid("`input_text` or `output_text` is required")
@@ -164,6 +188,8 @@ async def create_history(
         answer,
         prompt_tokens=token_count(changes.input_token_count, question, count_tokens),
         completion_tokens=token_count(changes.output_token_count, answer, count_tokens),
+        status=changes.status or "ok",
+        error=changes.error_message or "",
     )
     message = await conversations.record(db, entry)
     db.add_all(_tag_rows(message, chosen))
@@ -224,6 +250,12 @@ async def update_history(
         message.prompt_tokens = token_count(changes.input_token_count, message.input, count_tokens)
     if changes.output_token_count is not None:
         message.completion_tokens = token_count(changes.output_token_count, message.output, count_tokens)
+    if changes.status is not None:
+        message.status = changes.status
+        if changes.status == "ok":
+            message.error = ""  # a turn marked answered keeps no failure, unless one is given with it
+    if changes.error_message is not None:
+        message.error = changes.error_message
     if changes.tag_ids is not None:
         chosen = await tags.owned_tags(db, message.tenant_id, changes.tag_ids)
         await db.execute(delete(MessageTag).where(MessageTag.message_id == message.id))
@@ -261,6 +293,8 @@ _COLUMNS = (
     Message.completion_tokens,
     Message.created_at,
     Message.updated_at,
+    Message.status,
+    Message.error,
 )
 
 

@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Assistant, Message, MessageMetadata, MessageTag, Tag
-from service.domain.history import History, histories, history_select
+from service.domain.history import STATUSES, History, histories, history_select
 from service.domain.pages import Page
 from service.domain.search_query import And, Field, Node, Term, compile_node, parse
 from service.errors import Invalid
@@ -122,8 +122,15 @@ def _member_of(message_set: MessageSet) -> Field:
     return Field("custom", build=lambda op, value, raw: Message.id.in_(message_set(value)))
 
 
+def _status(op: str, value: str, raw: str) -> ColumnElement[bool]:
+    """`status:error` finds the failed turns; a value that no message can have is a mistake worth saying."""
+    if value not in STATUSES:
+        raise ValueError(f"expected one of {', '.join(STATUSES)}")
+    return Message.status == value
+
+
 def history_fields(assistant: Assistant) -> dict[str, Field]:
-    """The search_query keys of a history (OpsBee's list)."""
+    """The search_query keys of a history (OpsBee's list, plus `status` and `error_message`)."""
     return {
         "history_id": Field("id", column=Message.id),
         "input_text": Field(
@@ -131,6 +138,10 @@ def history_fields(assistant: Assistant) -> dict[str, Field]:
         ),
         "output_text": Field(
             "custom", wildcard=True, build=lambda op, value, raw: _text_match(Message.output, op, value)
+        ),
+        "status": Field("custom", build=_status),
+        "error_message": Field(
+            "custom", wildcard=True, build=lambda op, value, raw: _text_match(Message.error, op, value)
         ),
         "input_token_count": Field("int", column=Message.prompt_tokens),
         "output_token_count": Field("int", column=Message.completion_tokens),

@@ -31,6 +31,12 @@ class SentenceTransformerEmbedder:
     with one encoder spread over every core, any other work (the event loop, PostgreSQL) that
     preempts one torch thread stalls the whole forward pass; independent encoders only lose the
     time actually taken (bench/RESULTS.md, ingestion).
+
+    The model's tokenizer is shared by the encoders, and a HuggingFace fast tokenizer is reconfigured (padding,
+    truncation) by any call with other settings than the last; a reconfiguration from another thread between
+    an encode's setup and its tokenizing gave that encode a ragged batch ("Unable to create tensor ... expected
+    sequence of length 8 (got 5)") and a count a truncated number. So the shared tokenizer is configured once,
+    here, for encoding only, and `count_tokens` has a tokenizer of its own, never reconfigured.
     """
 
     def __init__(self, name: str, model: Any, batch_size: int = 64, parallel: int = 1) -> None:
@@ -43,16 +49,17 @@ class SentenceTransformerEmbedder:
         self._slots = threading.BoundedSemaphore(self.parallel)
         self._waiting: list[_Request] = []
         self._encoders: set[asyncio.Task[None]] = set()
+        self._counter = _counting_tokenizer(model)
+        self._encode(["configures the shared tokenizer for encoding, before any encoder runs"])
+
+    def _encode(self, texts: list[str]) -> Any:
+        return self.model.encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
 
     def encode(self, texts: list[str]) -> list[list[float]]:
         with self._slots:
-            vectors = self.model.encode(
-                texts,
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            vectors = self._encode(texts)
         return [vector.tolist() for vector in vectors]
 
     async def embed(self, texts: list[str]) -> list[list[float]]:
@@ -102,7 +109,21 @@ class SentenceTransformerEmbedder:
         return batch
 
     def count_tokens(self, text: str) -> int:
-        return len(self.model.tokenizer.encode(text, add_special_tokens=False))
+        """Tokens of `text` without special tokens, as the model's tokenizer counts them; safe from any thread."""
+        return len(self._counter.encode(text, add_special_tokens=False).ids)
+
+
+def _counting_tokenizer(model: Any) -> Any:
+    """An independent copy of the model's (Rust) tokenizer, set once to neither pad nor truncate.
+
+    Nothing reconfigures it afterwards, so concurrent counts only ever read it.
+    """
+    from tokenizers import Tokenizer
+
+    counter = Tokenizer.from_str(model.tokenizer.backend_tokenizer.to_str())
+    counter.no_padding()
+    counter.no_truncation()
+    return counter
 
 
 def canonical_name(name: str) -> str:

@@ -7,9 +7,12 @@ Model ids are `name@provider`. `nectar-extractive@Builtin` needs nothing; any ot
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
-from collections.abc import AsyncIterator
-from typing import cast
+from collections.abc import AsyncIterator, Awaitable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TypeVar, cast
 
 import openai
 from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
@@ -18,17 +21,59 @@ from service.errors import Unsupported, UpstreamError
 from service.providers.base import ChatModel, Generation, Passage, Usage
 from service.settings import LLMProvider
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
 EXTRACTIVE = "nectar-extractive@Builtin"
 CONNECT_RETRIES = 2  # only a failed connection is retried: a request that reached the model may have cost money
 SAMPLING = ("temperature", "top_p", "presence_penalty", "frequency_penalty", "max_tokens")
 
 
+@dataclass(frozen=True)
+class Limits:
+    """How long one call may take: `total` from the request to its last word (NECTAR_LLM_TIMEOUT), and
+    `first_token` until the first word of the answer (NECTAR_LLM_FIRST_TOKEN_TIMEOUT), whichever ends first."""
+
+    total: float
+    first_token: float
+
+
+class Deadline:
+    """The clock of one call. The HTTP client's timeout is per read, so an upstream sending a word every few
+    seconds would hold a request forever; this bounds each wait by what is left of the call instead."""
+
+    def __init__(self, name: str, limits: Limits) -> None:
+        self.name, self.limits = name, limits
+        now = asyncio.get_running_loop().time()
+        self.end = now + limits.total
+        self.first_end = min(self.end, now + limits.first_token)
+        self.answering = False  # set once the first word arrived: only the total bounds the rest
+
+    async def bound(self, step: Awaitable[T]) -> T:
+        """`step` within what is left. Only the wait is bounded: never a `yield` of the caller, whose
+        cancellation would then land in the consumer's code instead of here."""
+        first = not self.answering
+        try:
+            async with asyncio.timeout_at(self.first_end if first else self.end):
+                return await step
+        except TimeoutError:
+            raise UpstreamError(self._late(first)) from None
+
+    def _late(self, first: bool) -> str:
+        if first and self.first_end < self.end:
+            log.warning("LLM %s: no answer within NECTAR_LLM_FIRST_TOKEN_TIMEOUT", self.name)
+            return f"LLM {self.name} timed out: no answer within {self.limits.first_token:g} s"
+        log.warning("LLM %s: the call outlasted NECTAR_LLM_TIMEOUT", self.name)
+        return f"LLM {self.name} timed out: the answer took longer than {self.limits.total:g} s"
+
+
 class OpenAICompatible:
     """Streams from an OpenAI-compatible server (vLLM, Ollama, llama.cpp, OpenAI)."""
 
-    def __init__(self, name: str, client: openai.AsyncOpenAI) -> None:
+    def __init__(self, name: str, client: openai.AsyncOpenAI, limits: Limits) -> None:
         self.name = name
         self.client = client
+        self.limits = limits
 
     async def _open(self, generation: Generation) -> openai.AsyncStream[ChatCompletionChunk]:
         sampling = {key: generation.settings[key] for key in SAMPLING if generation.settings.get(key) is not None}
@@ -55,16 +100,36 @@ class OpenAICompatible:
         raise AssertionError("unreachable")
 
     async def stream(self, generation: Generation) -> AsyncIterator[str | Usage]:
-        response = await self._open(generation)
+        deadline = Deadline(self.name, self.limits)
+        response = await deadline.bound(self._open(generation))
+        chunks = aiter(response)
         finished = False
         try:
-            async for chunk in response:
+            while True:
+                with self._read_errors():
+                    try:
+                        chunk = await deadline.bound(anext(chunks))
+                    except StopAsyncIteration:
+                        break
                 if chunk.usage is not None:
                     yield Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
                 for choice in chunk.choices:
                     finished = finished or choice.finish_reason is not None
+                    # A reasoning model's thoughts count as its first words (they are not part of the answer);
+                    # the empty `role` chunk vLLM sends at once does not.
+                    deadline.answering |= bool(choice.delta.content or getattr(choice.delta, "reasoning_content", None))
                     if choice.delta.content:
                         yield choice.delta.content
+        finally:
+            await response.close()  # also what cancels the upstream request when our client went away
+        if not finished:
+            raise UpstreamError(f"LLM {self.name} stream ended before the answer was finished")
+
+    @contextmanager
+    def _read_errors(self) -> Iterator[None]:
+        """What reading the stream can raise, as the UpstreamError the answering layer records."""
+        try:
+            yield
         except openai.APITimeoutError as exc:
             raise UpstreamError(f"LLM {self.name} timed out mid-answer") from exc
         except openai.APIConnectionError as exc:  # the openai client wraps every transport error in this
@@ -73,10 +138,6 @@ class OpenAICompatible:
             raise UpstreamError(f"LLM {self.name} stream broke off: {exc.message[:500]}") from exc
         except ValueError as exc:  # an event that is not JSON
             raise UpstreamError(f"LLM {self.name} sent an unreadable stream: {str(exc)[:200]}") from exc
-        finally:
-            await response.close()  # also what cancels the upstream request when our client went away
-        if not finished:
-            raise UpstreamError(f"LLM {self.name} stream ended before the answer was finished")
 
 
 def _detail(exc: openai.APIStatusError) -> str:
@@ -135,9 +196,13 @@ def _best_sentences(question: str, content: str, keep: int = 2, limit: int = 400
 class ModelRegistry:
     """Resolves `name@provider` to a chat model; one HTTP client (and connection pool) per provider."""
 
-    def __init__(self, providers: dict[str, LLMProvider], timeout: float) -> None:
+    def __init__(
+        self, providers: dict[str, LLMProvider], timeout: float, first_token_timeout: float | None = None
+    ) -> None:
+        """`timeout` bounds a whole call; `first_token_timeout` (default: the same) the wait for its first word."""
         self.providers = {name.lower(): provider for name, provider in providers.items()}
         self.timeout = timeout
+        self.limits = Limits(timeout, timeout if first_token_timeout is None else first_token_timeout)
         self._clients: dict[str, openai.AsyncOpenAI] = {}
 
     def names(self) -> list[str]:
@@ -150,7 +215,7 @@ class ModelRegistry:
             return Extractive(), "nectar-extractive"
         if not model or provider.lower() not in self.providers:
             raise Unsupported(f"`llm_id` {llm_id} doesn't exist")
-        return OpenAICompatible(llm_id, self._client(provider.lower())), model
+        return OpenAICompatible(llm_id, self._client(provider.lower()), self.limits), model
 
     def _client(self, provider: str) -> openai.AsyncOpenAI:
         if provider not in self._clients:
@@ -158,7 +223,7 @@ class ModelRegistry:
             self._clients[provider] = openai.AsyncOpenAI(
                 base_url=config.base_url,
                 api_key=config.api_key or "none",
-                timeout=openai.Timeout(self.timeout, connect=5.0),  # httpx2.Timeout: what openai 3 uses
+                timeout=openai.Timeout(self.timeout, connect=5.0),  # per read; `Deadline` bounds the whole call
                 max_retries=0,  # retries are ours: connect errors only
             )
         return self._clients[provider]

@@ -1,4 +1,8 @@
-"""Turn uploaded bytes into text sections (and rows, for tabular files). Pure functions, no I/O."""
+"""Turn uploaded bytes into text sections (and rows, for tabular files). Pure functions, no I/O.
+
+Every parser spends a `Budget` (service/text/limits.py) as it reads, so a hostile file fails with the name of
+the limit it broke instead of tying a worker up, and a stop request ends the parse within milliseconds.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,18 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable
+import zipfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from typing import Any
 
 from service.errors import Invalid
+from service.text.limits import Budget, LimitExceeded, ParseCancelled, ParseError
+
+__all__ = ["Budget", "LimitExceeded", "ParseError", "Parsed", "Section", "parse"]
 
 SUPPORTED_SUFFIXES = ("txt", "md", "markdown", "html", "htm", "pdf", "docx", "csv", "xlsx", "json")
-
-
-class ParseError(Exception):
-    """The file could not be read as its type says (corrupt or mislabelled)."""
 
 
 @dataclass
@@ -44,11 +49,12 @@ def check_supported(filename: str) -> str:
     return suffix
 
 
-def parse(data: bytes, filename: str) -> Parsed:
+def parse(data: bytes, filename: str, budget: Budget | None = None) -> Parsed:
+    """The file's text; raises ParseError (LimitExceeded when over a limit), or ParseCancelled once stopped."""
     parser = _PARSERS[check_supported(filename)]
     try:
-        return parser(data)
-    except ParseError:
+        return parser(data, budget or Budget())
+    except (ParseError, ParseCancelled):
         raise
     except Exception as exc:  # a corrupt file surfaces as any library's own error
         raise ParseError(f"Cannot read {filename!r} as {suffix_of(filename)}: {exc}") from exc
@@ -68,14 +74,19 @@ def _paragraphs(text: str) -> list[Section]:
     return [Section(block.strip()) for block in blocks if block.strip()]
 
 
-def parse_text(data: bytes) -> Parsed:
-    return Parsed(sections=_paragraphs(decode_text(data)))
+def _counted(sections: list[Section], budget: Budget) -> Parsed:
+    budget.paragraphs(len(sections))
+    return Parsed(sections=sections)
+
+
+def parse_text(data: bytes, budget: Budget) -> Parsed:
+    return _counted(_paragraphs(decode_text(data)), budget)
 
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 
 
-def parse_markdown(data: bytes) -> Parsed:
+def parse_markdown(data: bytes, budget: Budget) -> Parsed:
     sections: list[Section] = []
     body: list[str] = []
 
@@ -84,6 +95,7 @@ def parse_markdown(data: bytes) -> Parsed:
         body.clear()
 
     for line in decode_text(data).splitlines():
+        budget.tick()
         match = _MD_HEADING.match(line)
         if match:
             flush()
@@ -91,7 +103,7 @@ def parse_markdown(data: bytes) -> Parsed:
         else:
             body.append(line)
     flush()
-    return Parsed(sections=sections)
+    return _counted(sections, budget)
 
 
 class _HtmlText(HTMLParser):
@@ -134,80 +146,147 @@ class _HtmlText(HTMLParser):
             self._buffer.append(data)
 
 
-def parse_html(data: bytes) -> Parsed:
+_HTML_PIECE = 64 * 1024  # characters fed to the (pure Python) HTML parser between budget checks
+
+
+def parse_html(data: bytes, budget: Budget) -> Parsed:
     reader = _HtmlText()
-    reader.feed(decode_text(data))
+    text = decode_text(data)
+    for start in range(0, len(text), _HTML_PIECE):
+        budget.tick()
+        reader.feed(text[start : start + _HTML_PIECE])
+        budget.paragraphs(len(reader.sections))
     reader.close()
     reader._flush()
-    return Parsed(sections=reader.sections)
+    return _counted(reader.sections, budget)
 
 
-def parse_pdf(data: bytes) -> Parsed:
+def parse_pdf(data: bytes, budget: Budget) -> Parsed:
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(data), strict=False)
     sections: list[Section] = []
     for number, page in enumerate(reader.pages, start=1):
+        budget.tick()
         for section in _paragraphs(page.extract_text() or ""):
             section.page = number
             sections.append(section)
+        budget.paragraphs(len(sections))
     return Parsed(sections=sections)
 
 
-def parse_docx(data: bytes) -> Parsed:
+def check_archive(data: bytes, budget: Budget) -> None:
+    """Refuse an office file (a zip) whose contents would expand past the limit, before any parser opens it.
+
+    First the sizes the archive declares; then every member is decompressed (1 MiB at a time, into nothing)
+    and checked against its declared size and checksum, so a member that lies about its size is refused too.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        budget.expanded(sum(member.file_size for member in archive.infolist()))
+        broken = archive.testzip()
+    if broken is not None:
+        raise ParseError(f"The file's member {broken!r} does not match its declared size and checksum.")
+
+
+def parse_docx(data: bytes, budget: Budget) -> Parsed:
     import docx
 
+    check_archive(data, budget)
     document = docx.Document(io.BytesIO(data))
+    paragraphs = document.paragraphs
+    budget.paragraphs(len(paragraphs))
+    style_names = _paragraph_styles(document)
     sections: list[Section] = []
-    for paragraph in document.paragraphs:
+    for paragraph in paragraphs:
+        budget.tick()
         text = paragraph.text.strip()
         if not text:
             continue
-        style = (paragraph.style.name if paragraph.style is not None else "") or ""
+        style = style_names.get(paragraph._p.style or "", style_names[""])
         match = re.match(r"Heading (\d)", style)
         level = int(match.group(1)) if match else (1 if style == "Title" else 0)
         sections.append(Section(text, heading_level=level))
     for table in document.tables:
         for row in table.rows:
             cells = [cell.text.strip() for cell in row.cells]
+            budget.row(len(cells))
             if any(cells):
                 sections.append(Section(" | ".join(cells)))
     return Parsed(sections=sections)
 
 
-def _tabular(rows: list[list[str]]) -> Parsed:
-    rows = [row for row in rows if any(cell.strip() for cell in row)]
-    if not rows:
+def _paragraph_styles(document: Any) -> dict[str, str]:
+    """Paragraph style id → name, and "" → the default style's name, as `paragraph.style.name` would say.
+
+    Looked up once: python-docx finds each paragraph's style by scanning every style of the document, which
+    made a 300,000-paragraph file take many minutes.
+    """
+    from docx.enum.style import WD_STYLE_TYPE
+
+    styles = document.styles
+    names = {style.style_id: style.name or "" for style in styles if style.type == WD_STYLE_TYPE.PARAGRAPH}
+    default = styles.default(WD_STYLE_TYPE.PARAGRAPH)
+    names[""] = (default.name or "") if default is not None else ""
+    return names
+
+
+def _trimmed(cells: Iterable[str]) -> list[str]:
+    """A row without its trailing empty cells (a spreadsheet pads every row out to its widest)."""
+    row = list(cells)
+    while row and not row[-1].strip():
+        row.pop()
+    return row
+
+
+def _tabular(rows: Iterable[list[str]], budget: Budget) -> Parsed:
+    """Header and rows of a table, counting every row with content against the limits as it is read."""
+    kept: list[list[str]] = []
+    for row in rows:
+        if not any(cell.strip() for cell in row):
+            budget.tick()  # empty rows take time too: a sheet may skip straight to row 1,048,576
+            continue
+        budget.row(len(row))
+        kept.append(row)
+    if not kept:
         return Parsed()
-    header, body = rows[0], rows[1:]
+    header, body = kept[0], kept[1:]
     lines = [" | ".join(header)] + [" | ".join(row) for row in body]
     return Parsed(sections=[Section(line) for line in lines], header=header, rows=body)
 
 
-def parse_csv(data: bytes) -> Parsed:
+def parse_csv(data: bytes, budget: Budget) -> Parsed:
     text = decode_text(data)
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;|")
     except csv.Error:
         dialect = csv.excel
-    return _tabular([list(row) for row in csv.reader(io.StringIO(text), dialect)])
+    return _tabular(csv.reader(io.StringIO(text), dialect), budget)
 
 
-def parse_xlsx(data: bytes) -> Parsed:
+def parse_xlsx(data: bytes, budget: Budget) -> Parsed:
     import openpyxl
 
+    check_archive(data, budget)
     workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    rows: list[list[str]] = []
+    try:
+        return _tabular(_sheet_rows(workbook), budget)
+    finally:
+        workbook.close()
+
+
+def _sheet_rows(workbook: Any) -> Iterable[list[str]]:
     for sheet in workbook.worksheets:
+        # Read rows as wide as their cells, not as the sheet's declared dimension: a tiny file may declare
+        # A1:XFD1048576 and openpyxl would pad every row (and add rows) to fill it.
+        sheet.reset_dimensions()
         for row in sheet.iter_rows(values_only=True):
-            rows.append(["" if cell is None else str(cell) for cell in row])
-    workbook.close()
-    return _tabular(rows)
+            yield _trimmed("" if cell is None else str(cell) for cell in row)
 
 
-def parse_json(data: bytes) -> Parsed:
+def parse_json(data: bytes, budget: Budget) -> Parsed:
     value = json.loads(decode_text(data))
     items = value if isinstance(value, list) else [value]
+    budget.paragraphs(len(items))
     return Parsed(sections=[Section(_json_text(item)) for item in items if item not in (None, "", {}, [])])
 
 
@@ -219,7 +298,7 @@ def _json_text(value: object) -> str:
     return str(value)
 
 
-_PARSERS: dict[str, Callable[[bytes], Parsed]] = {
+_PARSERS: dict[str, Callable[[bytes, Budget], Parsed]] = {
     "txt": parse_text,
     "md": parse_markdown,
     "markdown": parse_markdown,

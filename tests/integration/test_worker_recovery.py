@@ -24,7 +24,8 @@ from service.text.parse import parse
 from tests.conftest import create_database
 
 ROOT = Path(__file__).resolve().parents[2]
-TEXT = "\n".join(f"Paragraph {i}: workers may die, jobs must not be lost." for i in range(2500)).encode()
+# Every piece distinct: chunk ids derive from the text, so a repeated piece would be one chunk.
+TEXT = "\n".join(f"Paragraph {i}: workers may die, jobs must not be lost: {i}." for i in range(2500)).encode()
 CONFIG = {"chunk_token_num": 12}
 
 

@@ -4,6 +4,11 @@ Both answer through `domain.answering` (channel "openai", stateless: no session,
 Non-stream replies are a `chat.completion`; streams are `chat.completion.chunk` events carrying only deltas,
 then one final chunk (`finish_reason: "stop"`, `usage`, and with `reference` requested `delta.reference`
 + `delta.final_content`) that never repeats the answer as content, then `data:[DONE]`.
+
+A stream that fails after it started (the upstream broke off, timed out, or sent an error) ends with an error
+event instead of the final chunk: `data:{"error": {message, type, param, code}, "code", "message"}`, the body
+a failed request gets, which the openai SDKs raise as `APIError`; then `data:[DONE]`. No error text is sent as
+content and no `finish_reason` claims the answer is complete (before, a client could not tell the two apart).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from litestar.params import FromPath
 from litestar.types import ASGIApp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.api.openai.errors import ARGUMENT, ApiError, invalid
+from service.api.openai.errors import ARGUMENT, ApiError, as_api_error, error_body, internal_error, invalid
 from service.api.openai.schemas import ChatRequest, json_object, parse_chat
 from service.api.references import cited_documents, reference_chunks
 from service.api.sse import as_asgi, data_event, event_stream
@@ -147,25 +152,31 @@ async def respond(request: Request[Any, Any, Any], reply: Replying) -> ASGIApp:
 
 
 async def stream_events(reply: Replying) -> AsyncIterator[bytes]:
-    completion, chat = reply.completion, reply.chat
     answer: Answer | None = None
     try:
         async for event in reply.answerer.ask(reply.question):
             if isinstance(event, Answer):
                 answer = event
             elif event.text:
-                yield data_event(chunk_json(completion, {"content": event.text}))
+                yield data_event(chunk_json(reply.completion, {"content": event.text}))
+        if answer is None:
+            raise RuntimeError("the answering layer ends every answer with an Answer")
     except DomainError as exc:  # already recorded as a failed turn by the answerer
-        yield data_event(chunk_json(completion, {"content": f"**ERROR**: {exc.message}"}))
+        yield data_event(error_body(as_api_error(exc)))
     except Exception as exc:
         log.exception("chat completion stream failed")
-        message = f"**ERROR**: Internal error ({type(exc).__name__}); see the server log"
-        yield data_event(chunk_json(completion, {"content": message}))
-    final: dict[str, Any] = {}
-    if answer is not None and chat.reference:
-        final = {"reference": await formatted_reference(reply, answer), "final_content": answer.text}
-    yield data_event(chunk_json(completion, final, "stop", usage_json(answer) if answer else None))
+        yield data_event(error_body(internal_error(exc)))
+    else:
+        yield data_event(await final_chunk(reply, answer))
     yield data_event("[DONE]")
+
+
+async def final_chunk(reply: Replying, answer: Answer) -> dict[str, Any]:
+    """`finish_reason: "stop"` and the usage; the references when asked for, never the answer again."""
+    final: dict[str, Any] = {}
+    if reply.chat.reference:
+        final = {"reference": await formatted_reference(reply, answer), "final_content": answer.text}
+    return chunk_json(reply.completion, final, "stop", usage_json(answer))
 
 
 def chunk_json(

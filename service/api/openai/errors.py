@@ -54,12 +54,23 @@ def invalid(message: str, param: str | None = None, ragflow_code: int = DATA, co
     return ApiError(400, message, param=param, code=code, ragflow_code=ragflow_code)
 
 
-def error_response(error: ApiError) -> Response[Any]:
-    body = {
+def error_body(error: ApiError) -> dict[str, Any]:
+    """The body of an error reply, and the data of an error event mid-stream (the SDKs raise on its `error`)."""
+    return {
         "error": {"message": error.message, "type": error.kind, "param": error.param, "code": error.code},
         "code": error.ragflow_code,
         "message": error.message,
     }
+
+
+def internal_error(exc: Exception) -> ApiError:
+    """What a client is told of a bug: the class name only; the traceback goes to the server log."""
+    message = f"Internal error ({type(exc).__name__}); see the server log"
+    return ApiError(500, message, ragflow_code=EXCEPTION, kind="server_error")
+
+
+def error_response(error: ApiError) -> Response[Any]:
+    body = error_body(error)
     headers = {}
     if error.status >= 500:
         # The OpenAI SDKs retry 5xx by default; a failed upstream answer is recorded once, not three times.
@@ -113,8 +124,7 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
 
 def unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    message = f"Internal error ({type(exc).__name__}); see the server log"
-    return error_response(ApiError(500, message, ragflow_code=EXCEPTION, kind="server_error"))
+    return error_response(internal_error(exc))
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

@@ -99,6 +99,10 @@ def history_json(history: History) -> dict[str, Any]:
         "metadata": [_metadata_summary(item) for item in history.metadata],
         "created_at": iso(history.created_at),
         "updated_at": iso(history.updated_at),
+        # Not in OpsBee's object (its SDK hands back the dict, so extra keys reach the user): a failed turn's
+        # `output_text` is "" or partial, and only these say it failed.
+        "status": history.status,
+        "error_message": history.error or None,
     }
 
 

@@ -273,12 +273,12 @@ async def test_upstream_failure_non_stream_is_502(
     assert row.status == "error" and row.channel == "openai" and "HTTP 500" in row.error
 
 
-async def test_upstream_failure_mid_stream_is_an_error_chunk(client: httpx.AsyncClient, kb: Kb, provider: str) -> None:
-    chunks = stream_chunks(await complete(client, kb, model=f"fail-500@{provider}", stream=True, reference=True))
-    content, final = split_stream(chunks)
-    [error] = content
-    assert error["choices"][0]["delta"]["content"].startswith("**ERROR**: ") and "HTTP 500" in joined(content)
-    assert final["usage"] is None and "reference" not in final["choices"][0]["delta"]
+async def test_upstream_failure_mid_stream_is_an_error_event(client: httpx.AsyncClient, kb: Kb, provider: str) -> None:
+    """Not content and a `stop` (an answer to any client): the error body, as the SDKs raise on (see
+    test_stream_failures), then `[DONE]`; no final chunk, so no usage and no reference."""
+    [error] = stream_chunks(await complete(client, kb, model=f"fail-500@{provider}", stream=True, reference=True))
+    assert set(error) == {"error", "code", "message"} and error["code"] == 100
+    assert "HTTP 500" in error["message"] and error["error"]["message"] == error["message"]
 
 
 # Errors: real statuses, OpenAI's body and RAGFlow's code

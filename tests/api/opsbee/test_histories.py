@@ -26,6 +26,7 @@ from tests.conftest import Caller
 HISTORY_KEYS = {
     "id", "organization_id", "deployment_id", "thread_id", "thread_name", "input_text", "output_text",
     "input_token_count", "output_token_count", "tags", "metadata", "created_at", "updated_at",
+    "status", "error_message",  # Nectar's own: what OpsBee's object has no room for (test_failed_turns)
 }  # fmt: skip
 QUESTION = "Tell me about ABEJA"
 ANSWER = "ABEJA means honey bee in Spanish."
