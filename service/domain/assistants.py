@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Assistant, Dataset, Document, Message
 from service.domain.batches import Batch, unique_ids
+from service.domain.llms import sampling_error
 from service.domain.matching import contains
 from service.domain.pages import Page, paged
 from service.errors import Conflict, Invalid, NotFound
@@ -94,6 +95,16 @@ class AssistantConfig:
         if not isinstance(self.dataset_ids, list) or not all(isinstance(i, str) for i in self.dataset_ids):
             raise Invalid("`dataset_ids` should be a list of strings")
         _check_prompt_config(self.prompt_config)
+        check_sampling(self.llm_setting)
+
+
+def check_sampling(settings: Any) -> None:
+    """An llm_setting (or one request's overrides) whose sampling values an upstream would accept."""
+    if not isinstance(settings, dict):
+        raise Invalid("`llm_setting` should be an object")
+    for key, value in settings.items():
+        if value is not None and (problem := sampling_error(key, value)):
+            raise Invalid(problem)
 
 
 def _deep_merge(base: dict[str, Any], changes: Any) -> Any:

@@ -9,17 +9,11 @@ from litestar import Request
 
 from service.api import body as bodies
 from service.api.openai.errors import ARGUMENT, invalid
+from service.domain.llms import SAMPLING_RANGES, sampling_error
 from service.domain.metadata import compile_condition
 from service.errors import Invalid
 
 MAX_EMBEDDING_INPUTS = 2048
-# OpenAI's request fields that become llm_setting overrides, with their allowed ranges.
-SAMPLING_RANGES = {
-    "temperature": (0.0, 2.0),
-    "top_p": (0.0, 1.0),
-    "presence_penalty": (-2.0, 2.0),
-    "frequency_penalty": (-2.0, 2.0),
-}
 DROPPED_ROLES = ("system", "developer")  # the assistant's own system prompt is used
 
 
@@ -195,20 +189,13 @@ def conversation(messages: Any) -> tuple[str, list[tuple[str, str]]]:
 def sampling(body: dict[str, Any]) -> dict[str, Any]:
     """temperature, top_p, penalties and max_tokens (or max_completion_tokens): overrides of llm_setting."""
     chosen: dict[str, Any] = {}
-    for key, (low, high) in SAMPLING_RANGES.items():
+    for key in (*SAMPLING_RANGES, "max_completion_tokens", "max_tokens"):
         value = body.get(key)
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-            raise invalid(f"`{key}` must be a number between {low:g} and {high:g}.", param=key, ragflow_code=ARGUMENT)
-        chosen[key] = value
-    for key in ("max_completion_tokens", "max_tokens"):
-        value = body.get(key)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise invalid(f"`{key}` must be a positive integer.", param=key, ragflow_code=ARGUMENT)
-        chosen["max_tokens"] = value
+        if problem := sampling_error(key, value):
+            raise invalid(problem, param=key, ragflow_code=ARGUMENT)
+        chosen["max_tokens" if key == "max_completion_tokens" else key] = value
     n = body.get("n")
     if n is not None and n != 1:
         raise invalid("Only `n` = 1 is supported.", param="n", ragflow_code=ARGUMENT)

@@ -26,8 +26,8 @@ from service.api.ragflow.schemas import json_body
 from service.api.sse import as_asgi, data_event, event_stream
 from service.domain import conversations
 from service.domain.answering import Answerer, Delta, Question
-from service.domain.assistants import AssistantConfig, check_datasets, config_of
-from service.domain.llms import chosen_llm
+from service.domain.assistants import AssistantConfig, check_datasets, check_sampling, config_of
+from service.domain.llms import SAMPLING_KEYS, chosen_llm
 from service.errors import DomainError, Invalid
 from service.providers.llm import ModelRegistry
 from service.settings import Settings
@@ -36,8 +36,6 @@ if TYPE_CHECKING:
     from service.db.models import Assistant, ChatSession
 
 log = logging.getLogger(__name__)
-
-SAMPLING = ("temperature", "top_p", "frequency_penalty", "presence_penalty", "max_tokens")
 
 
 @dataclass
@@ -126,6 +124,13 @@ def llm_override(models: ModelRegistry, body: dict[str, Any]) -> str | None:
     return chosen_llm(models, str(llm_id)) if llm_id is not None else None
 
 
+def sampling_of(body: dict[str, Any]) -> dict[str, Any]:
+    """The request's own sampling settings (overrides of the chat's llm_setting), refused when out of range."""
+    chosen = {key: body[key] for key in SAMPLING_KEYS if body.get(key) is not None}
+    check_sampling(chosen)
+    return chosen
+
+
 def question_of(
     tenant: str,
     config: AssistantConfig,
@@ -147,7 +152,7 @@ def question_of(
         session_id=session.id if session else None,
         history=ask.history if own_history else None,
         llm_id=llm_id,
-        sampling={key: body[key] for key in SAMPLING if body.get(key) is not None},
+        sampling=sampling_of(body),
         document_ids=[str(d) for d in documents],
         metadata_condition=condition_of(body.get("metadata_condition")),
     )

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.api.ragflow.completions import SAMPLING
 from service.api.ragflow.documents import RUN_CODES
+from service.domain.llms import SAMPLING_KEYS
 
 DATASET_KEYS = (
     "avatar",
@@ -164,7 +164,7 @@ def chat_view(chat: dict[str, Any], knowledgebases: list[dict[str, Any]]) -> dic
         "id": chat["id"],
         "knowledgebases": knowledgebases,
         "language": chat["language"],
-        "llm": {"model_name": chat["llm_id"], **{key: chat["llm_setting"].get(key) for key in SAMPLING}},
+        "llm": {"model_name": chat["llm_id"], **{key: chat["llm_setting"].get(key) for key in SAMPLING_KEYS}},
         "name": chat["name"],
         "prompt": {
             "empty_response": config.get("empty_response"),
