@@ -20,7 +20,7 @@ $(BIN)/nectar: pyproject.toml
 	touch $(BIN)/nectar
 
 clients: $(CLIENTS)/ragflow-sdk-0.27.3/bin/python $(CLIENTS)/ragflow-sdk-0.22.1/bin/python \
-	$(CLIENTS)/abeja-sdk-2.3.6/bin/python
+	$(CLIENTS)/abeja-sdk-2.3.6/bin/python $(CLIENTS)/schemathesis-4.32.5/bin/schemathesis
 
 $(CLIENTS)/ragflow-sdk-0.27.3/bin/python:  # 0.27 needs Python >= 3.13
 	$(PY313) -m venv $(CLIENTS)/ragflow-sdk-0.27.3
@@ -33,6 +33,10 @@ $(CLIENTS)/ragflow-sdk-0.22.1/bin/python:  # the newest release that installs on
 $(CLIENTS)/abeja-sdk-2.3.6/bin/python:  # the OpsBee LLM clients (abeja.opsbeellm)
 	$(PYTHON) -m venv $(CLIENTS)/abeja-sdk-2.3.6
 	$(CLIENTS)/abeja-sdk-2.3.6/bin/pip install --quiet abeja-sdk==2.3.6
+
+$(CLIENTS)/schemathesis-4.32.5/bin/schemathesis:  # fuzzes the published OpenAPI document (tests/clients)
+	$(PYTHON) -m venv $(CLIENTS)/schemathesis-4.32.5
+	$(CLIENTS)/schemathesis-4.32.5/bin/pip install --quiet schemathesis==4.32.5
 
 test: install clients
 	$(BIN)/pytest -q

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
+from importlib.metadata import version
 from typing import Any
 
 from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
 
 from service.api import apps, openai, opsbee, ragflow
+from service.api.apps.openapi import APPS
+from service.api.openai.openapi import OPENAI
+from service.api.openapi import describe
+from service.api.opsbee.openapi import OPSBEE
 from service.api.ragflow.envelope import http_error
+from service.api.ragflow.openapi import RAGFLOW
 from service.api.system import healthz
+from service.api.system_openapi import SYSTEM
 from service.db import models
 from service.deps import DEPENDENCIES
 from service.runtime import Runtime, build_runtime
@@ -43,6 +51,12 @@ SIGNATURE_TYPES = [
 ]
 
 
+# The OpenAPI document, served at /schema/openapi.json: each family describes its own operations (handlers read
+# their bodies by hand, so Litestar alone would publish none of them), composed here.
+OPENAPI = OpenAPIConfig(title="Nectar", version=version("nectar"), path="/schema")
+FAMILIES = [RAGFLOW, OPENAI, OPSBEE, APPS, SYSTEM]
+
+
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Litestar:
     """With `runtime` given (tests, benchmarks) the app uses it; otherwise it builds and closes its own."""
     settings = settings or (runtime.settings if runtime else get_settings())
@@ -58,7 +72,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         finally:
             await app.state.runtime.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[ragflow.router, openai.router, opsbee.router, apps.router, healthz],
         dependencies=DEPENDENCIES,
         signature_types=SIGNATURE_TYPES,
@@ -67,4 +81,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         state=State({"runtime": runtime}),
         request_max_body_size=settings.max_upload_bytes + 1024 * 1024,
         debug=False,
+        openapi_config=OPENAPI,
     )
+    describe(app, FAMILIES)
+    return app
