@@ -117,7 +117,8 @@ def routes() -> list[tuple[str, str]]:
     pairs = [
         (method, route.path)
         for route in app.routes
-        if isinstance(route, HTTPRoute) and "{unserved" not in route.path  # the 404 fallback reads no input
+        # The 404 fallback and the published OpenAPI document read no input.
+        if isinstance(route, HTTPRoute) and "{unserved" not in route.path and not route.path.startswith("/schema")
         for method in sorted(route.methods - {"OPTIONS", "HEAD"})
     ]
     return sorted(pairs, key=lambda pair: (pair[0] in DESTRUCTIVE, pair[1], pair[0]))
@@ -137,13 +138,19 @@ def problem(response: httpx.Response) -> str | None:
     if response.status_code >= 500:
         return f"HTTP {response.status_code}: {response.text[:200]}"
     text = response.text
-    if LEAKS.search(text):
+    body = response.json() if response.headers.get("content-type", "").startswith("application/json") else None
+    if isinstance(body, dict) and body.get("code") == 100:
+        return f"code 100: {text[:200]}"
+    if is_refusal(response.status_code, body) and LEAKS.search(text):
         return f"leaks internals: {text[:200]}"
-    if response.headers.get("content-type", "").startswith("application/json"):
-        body = response.json()
-        if isinstance(body, dict) and body.get("code") == 100:
-            return f"code 100: {text[:200]}"
     return None
+
+
+def is_refusal(status: int, body: Any) -> bool:
+    """An error reply in any family's shape (RAGFlow and apps refuse with HTTP 200 and a code)."""
+    if status >= 400:
+        return True
+    return isinstance(body, dict) and ("error" in body or body.get("code") not in (0, None, "success"))
 
 
 async def probe(client: httpx.AsyncClient, caller: Caller, method: str, url: str, **kwargs: Any) -> str | None:

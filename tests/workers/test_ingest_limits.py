@@ -122,7 +122,9 @@ async def test_stop_ends_a_parse_under_way_within_seconds(server_url: str) -> No
         assert stop["code"] == 0, stop
         stopped = time.monotonic()
         while parsing_threads():
-            assert time.monotonic() - stopped < 4, "the parse thread is still working after the stop"
+            # ~1 s when the machine is idle (a 1 s run poll, then the next paragraph); the bound leaves room for a
+            # loaded 2-core CI machine.
+            assert time.monotonic() - stopped < 8, "the parse thread is still working after the stop"
             await asyncio.sleep(0.05)
         after = await wait_parsed(client, caller, dataset["id"], doc["id"])
         assert after["run"] == "CANCEL" and after["chunk_count"] == 0
