@@ -1,4 +1,5 @@
-"""The `nectar` command: serve | worker | migrate | tenant create|list | apikey create|list|revoke."""
+"""The `nectar` command: serve | worker | migrate | tenant create|list | apikey create|list|revoke, and the
+HTTP client commands ingest | ask | search (service/client/)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from service.client import commands as client_commands
+from service.client.connection import api_key_file
 from service.settings import Settings, SettingsError, get_settings
 
 if TYPE_CHECKING:
@@ -48,7 +51,7 @@ async def _serve(settings: Settings) -> None:
 
 
 def _print_key_info(settings: Settings, tenant_id: str, new_key: str | None) -> None:
-    key_file = settings.data_dir / "api_key"
+    key_file = api_key_file(settings)
     if new_key is not None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         key_file.write_text(new_key + "\n")
@@ -172,6 +175,7 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("worker", help="run a standalone ingestion worker")
     commands.add_parser("migrate", help="bring the database schema up to date")
     _management_parsers(commands)
+    client_commands.add_parsers(commands)
     return root
 
 
@@ -198,6 +202,8 @@ def main(argv: list[str] | None = None) -> None:
     except SettingsError as exc:  # a configuration mistake: say which variable, no traceback
         sys.exit(f"nectar: {exc}")
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command in client_commands.COMMANDS:  # their own exit codes (client/commands.py)
+        sys.exit(client_commands.run(args, settings))
     if args.command == "serve":
         settings = replace(
             settings,

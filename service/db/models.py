@@ -98,6 +98,8 @@ class Document(Timestamped, Base):
     suffix: Mapped[str] = mapped_column(String(32))
     doc_type: Mapped[str] = mapped_column(String(16))
     size: Mapped[int] = mapped_column(BigInteger)
+    # hex SHA-256 of the uploaded bytes: how `nectar ingest` knows a file is already in the dataset (0012)
+    content_sha256: Mapped[str] = mapped_column(String(64))
     chunk_method: Mapped[str] = mapped_column(String(32))
     parser_config: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     meta_fields: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)

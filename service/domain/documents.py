@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -83,6 +84,7 @@ async def upload(
             suffix=suffix,
             doc_type=DOC_TYPES.get(suffix, "doc"),
             size=len(item.data),
+            content_sha256=hashlib.sha256(item.data).hexdigest(),
             chunk_method=dataset.chunk_method,
             parser_config=dict(dataset.parser_config),
             meta_fields={},

@@ -105,6 +105,7 @@ class Document(Times):
     meta_fields: dict[str, Any]
     thumbnail: None
     created_by: str
+    content_sha256: str = Field(description="Nectar's own: hex SHA-256 of the uploaded bytes (not in RAGFlow)")
 
 
 class Chunk(BaseModel):

@@ -85,6 +85,7 @@ def document_json(document: Document) -> dict[str, Any]:
         "meta_fields": document.meta_fields,
         "thumbnail": None,
         "created_by": document.created_by,
+        "content_sha256": document.content_sha256,  # Nectar's own: what `nectar ingest` compares to skip a file
         **times(document),
     }
 
