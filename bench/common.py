@@ -112,6 +112,33 @@ def queries(split: str = "test") -> tuple[dict[str, str], dict[str, dict[str, in
     return {qid: texts[qid] for qid in qrels}, qrels
 
 
+def upload_files(api: Api, dataset_id: str, files: list[tuple[str, str]], batch: int = 200) -> list[str]:
+    """Uploads `(file name, text)` pairs as documents, `batch` per request; their document ids, in order."""
+    ids: list[str] = []
+    for start in range(0, len(files), batch):
+        part = [("file", (name, text.encode())) for name, text in files[start : start + batch]]
+        ids.extend(doc["id"] for doc in api.call("POST", f"/datasets/{dataset_id}/documents", files=part))
+    return ids
+
+
+def document_chunks(api: Api, dataset_id: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """Every document of the dataset, as (its name, its chunks in their order)."""
+    page = 1
+    while docs := api.call("GET", f"/datasets/{dataset_id}/documents", params={"page": page, "page_size": 100})["docs"]:
+        for doc in docs:
+            yield doc["name"], list(_paged_chunks(api, dataset_id, doc["id"]))
+        page += 1
+
+
+def _paged_chunks(api: Api, dataset_id: str, document_id: str) -> Iterator[dict[str, Any]]:
+    page = 1
+    while rows := api.call(
+        "GET", f"/datasets/{dataset_id}/documents/{document_id}/chunks", params={"page": page, "page_size": 100}
+    )["chunks"]:
+        yield from rows
+        page += 1
+
+
 def find_dataset(api: Api, name: str) -> dict[str, Any] | None:
     for dataset in api.call("GET", "/datasets", params={"page_size": 100}):
         if dataset["name"] == name:

@@ -47,6 +47,7 @@ SIGNATURE_TYPES = [
     models.Document,
     models.EvalDataset,
     models.EvalItem,
+    models.EvalRun,
     models.Message,
 ]
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from service.client import commands as client_commands
+from service.client import evaluation as eval_command
 from service.client.connection import api_key_file
 from service.settings import Settings, SettingsError, get_settings
 
@@ -176,6 +177,7 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="bring the database schema up to date")
     _management_parsers(commands)
     client_commands.add_parsers(commands)
+    eval_command.add_parser(commands)
     return root
 
 
@@ -204,6 +206,8 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command in client_commands.COMMANDS:  # their own exit codes (client/commands.py)
         sys.exit(client_commands.run(args, settings))
+    if args.command == eval_command.COMMAND:  # `nectar eval`: its own exit codes (client/evaluation.py)
+        sys.exit(eval_command.run(args, settings))
     if args.command == "serve":
         settings = replace(
             settings,

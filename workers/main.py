@@ -14,11 +14,13 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.jobs import INGEST, MEMORY
+from service.domain.answering import Answerer
+from service.jobs import EVAL_RUN, INGEST, MEMORY
 from service.providers.base import Embedder
 from service.providers.llm import ModelRegistry
 from service.settings import Settings
 from workers.consumer import JobHandler, Worker
+from workers.eval_runs import EvalRunJob
 from workers.ingest import Ingest, parse_limits
 from workers.memory import UpdateMemory
 
@@ -42,12 +44,17 @@ class Resources(Protocol):
 
     def embedder(self, name: str | None = None) -> Embedder: ...
 
+    def answerer(self) -> Answerer: ...
+
 
 def job_handlers(resources: Resources) -> dict[str, JobHandler]:
     """Every job kind `service.jobs` enqueues, and what runs it."""
     return {
         INGEST: Ingest(resources.sessions, resources.embedder, parse_limits(resources.settings)),
         MEMORY: UpdateMemory(resources.sessions, resources.models),
+        EVAL_RUN: EvalRunJob(
+            resources.sessions, resources.answerer(), resources.models, resources.settings.eval_judge_llm
+        ),
     }
 
 

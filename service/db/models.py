@@ -250,6 +250,15 @@ class Message(Timestamped, Base):
         Index(
             "ix_messages_assistant_updated", "assistant_id", "updated_at", postgresql_where=text("deleted_at IS NULL")
         ),
+        # Usage analytics (domain/usage_stats.py) aggregate a deployment's visible messages over a time range from
+        # this index alone (an index-only scan: every column the query reads is in it).
+        Index(
+            "ix_messages_assistant_created_usage",
+            "assistant_id",
+            "created_at",
+            postgresql_include=["session_id", "status", "prompt_tokens", "completion_tokens", "latency_ms", "thumbup"],
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
     )
 
 
@@ -342,3 +351,67 @@ class PublishedConfig(Base):
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     __table_args__ = (Index("ix_published_configs_assistant_version", "assistant_id", "version", unique=True),)
+
+
+class EvalRun(Timestamped, Base):
+    """An evaluation run: every item of an evaluation dataset asked of a deployment, answers scored.
+
+    status: queued | running | done | cancelled | failed. `config` is the deployment's published config when
+    the run was made, so a resumed run answers as it began. `lease` is the id of the job execution that owns
+    the run: a newer execution takes it over, and an older one's results are refused (domain/eval_execution.py).
+    """
+
+    __tablename__ = "eval_runs"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("eval_datasets.id", ondelete="CASCADE"))
+    # None once the deployment is deleted: the run and its scores stay, it cannot go on.
+    assistant_id: Mapped[str | None] = mapped_column(ForeignKey("assistants.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(255))
+    metrics: Mapped[list[str]] = mapped_column(JSONB)
+    concurrency: Mapped[int] = mapped_column(Integer)
+    config: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    total: Mapped[int] = mapped_column(Integer)
+    tag_id: Mapped[str | None] = mapped_column(String(32))  # the tag its histories carry (named as the run)
+    thread_id: Mapped[str | None] = mapped_column(String(32))  # where its histories are recorded
+    lease: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str] = mapped_column(Text, default="")
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        Index("ix_eval_runs_dataset_created", "dataset_id", "created_at"),
+        Index("ix_eval_runs_dataset_name", "dataset_id", "name", unique=True),
+    )
+
+
+class EvalRunItem(Timestamped, Base):
+    """One item of a run: what was asked and expected (copied when the run was made), and how it went.
+
+    status: pending | ok | error. `message_id` is chosen up front: the history the answer is recorded as, so a
+    resumed run finds an answer already recorded instead of asking again. `item_id` has no foreign key: the
+    run keeps its results when the dataset item is deleted.
+    """
+
+    __tablename__ = "eval_run_items"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    run_id: Mapped[str] = mapped_column(ForeignKey("eval_runs.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(String(32))
+    ordinal: Mapped[int] = mapped_column(Integer)
+    message_id: Mapped[str] = mapped_column(String(32))
+    question: Mapped[str] = mapped_column(Text)
+    expected: Mapped[str | None] = mapped_column(Text)  # None: the item names no expected output
+    relevant: Mapped[dict[str, Any]] = mapped_column(JSONB)  # {"documents": [...], "chunks": [...]} to retrieve
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    answer: Mapped[str] = mapped_column(Text, default="")
+    scores: Mapped[dict[str, float]] = mapped_column(JSONB, default=dict)
+    judge_reason: Mapped[str] = mapped_column(Text, default="")
+    latency_ms: Mapped[float | None] = mapped_column(Float)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    __table_args__ = (
+        Index("ix_eval_run_items_run_item", "run_id", "item_id", unique=True),
+        Index("ix_eval_run_items_run_ordinal", "run_id", "ordinal"),
+    )

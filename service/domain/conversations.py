@@ -156,18 +156,6 @@ async def delete_message(db: AsyncSession, session: ChatSession, message_id: str
     message.deleted_at = utcnow()
 
 
-async def set_feedback(
-    db: AsyncSession, session: ChatSession, message_id: str, thumbup: Any, feedback: Any = None
-) -> Message:
-    if not isinstance(thumbup, bool):
-        raise Invalid("`thumbup` must be a boolean")
-    if feedback is not None and not isinstance(feedback, str):
-        raise Invalid("`feedback` must be a string")
-    message = await get_message(db, session, message_id)
-    message.thumbup, message.feedback = thumbup, feedback or ""
-    return message
-
-
 async def record(db: AsyncSession, entry: Record) -> Message:
     values = {key: value for key, value in entry.__dict__.items() if value is not None}
     message = Message(**values)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 INGEST = "ingest_document"  # payload: {"document_id", "run_id"}
 MEMORY = "update_memory"  # payload: {"message_id"}
+EVAL_RUN = "eval_run"  # payload: {"run_id"}; an evaluation run, resumed where it stopped
 
 
 async def enqueue(db: AsyncSession, entrypoint: str, payloads: list[dict[str, Any]]) -> None:

@@ -11,11 +11,16 @@ from __future__ import annotations
 
 from litestar import Router
 
+from service.api.apps.analysis import AnalysisController
 from service.api.apps.apps import AppController
 from service.api.apps.debug import DebugController
 from service.api.apps.envelope import EXCEPTION_HANDLERS, PREFIX, is_apps_path
 from service.api.apps.envelope import http_error as http_error
 
-router = Router(path=PREFIX, route_handlers=[AppController, DebugController], exception_handlers=EXCEPTION_HANDLERS)
+router = Router(
+    path=PREFIX,
+    route_handlers=[AppController, DebugController, AnalysisController],
+    exception_handlers=EXCEPTION_HANDLERS,
+)
 
 __all__ = ["http_error", "is_apps_path", "router"]

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
+from service.api.apps.analysis import AnalysisController
 from service.api.apps.apps import AppController
 from service.api.apps.debug import DebugController
 from service.api.apps.schemas import INFO_LIMITS, MAX_HISTORY_PAGE, MAX_MESSAGES_PAGE
@@ -133,6 +134,42 @@ class DebugBody(BaseModel):
     stream: bool = False
 
 
+class Indicator(BaseModel):
+    data: float
+    pop: float = Field(description="period over period: (this week - last week) / last week; 0 without last week")
+
+
+class Trend(BaseModel):
+    x_axis: list[int] = Field(description="the 7 days, unix seconds of their UTC midnight")
+    y_axis: list[float]
+
+
+class Analysis(BaseModel):
+    """The imooc course's `/analysis/:app_id`: the last 7 whole days (UTC) against the 7 before."""
+
+    total_messages: Indicator
+    active_accounts: Indicator
+    avg_of_conversation_messages: Indicator
+    token_output_rate: Indicator = Field(description="tokens per second of answering")
+    cost_consumption: Indicator = Field(description="always 0: no prices are kept")
+    total_messages_trend: Trend
+    active_accounts_trend: Trend
+    avg_of_conversation_messages_trend: Trend
+    cost_consumption_trend: Trend
+
+
+class RatedMessage(DebugMessage):
+    rating: Literal["like", "dislike"] | None
+    content: str
+
+
+class FeedbackBody(BaseModel):
+    """Dify's message feedback; the rating becomes the history's `feedback:like` / `feedback:dislike` tag."""
+
+    rating: Literal["like", "dislike"] | None = Field(description="null clears the rating")
+    content: str | None = None
+
+
 def paging(max_size: int) -> tuple[Param, ...]:
     return (
         Param("current_page", Annotated[int, Field(ge=1)], "from 1"),
@@ -156,6 +193,8 @@ APPS = Family(
         DebugController.debug: Op(Ok[DebugMessage], DebugBody, stream=True),
         DebugController.list_messages: Op(Ok[Page[DebugMessage]], query=paging(MAX_MESSAGES_PAGE)),
         DebugController.delete_message: Op(Done),
+        AnalysisController.analysis: Op(Ok[Analysis]),
+        AnalysisController.rate_message: Op(Ok[RatedMessage], FeedbackBody),
     },
     error=Failure,
     error_statuses={401: "No valid API key", 404: "No such route", 405: "Wrong method"},

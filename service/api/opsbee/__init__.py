@@ -15,8 +15,10 @@ from service.api.opsbee.deps import DEPENDENCIES
 from service.api.opsbee.errors import EXCEPTION_HANDLERS, is_opsbee_path
 from service.api.opsbee.errors import http_error as http_error
 from service.api.opsbee.histories import ChatHistoryController, QaHistoryController, list_chat_histories
+from service.api.opsbee.runs import RunController
 from service.api.opsbee.tags import TagController
 from service.api.opsbee.threads import ThreadController
+from service.api.opsbee.usage import deployment_stats, export_histories, export_items, rate_history
 
 router = Router(
     path="/opsbee-llm",
@@ -31,6 +33,11 @@ router = Router(
         EvalItemController,
         AddChatHistories,
         AddQaHistories,
+        RunController,
+        export_histories,
+        export_items,
+        deployment_stats,
+        rate_history,
     ],
     dependencies=DEPENDENCIES,
     exception_handlers=EXCEPTION_HANDLERS,

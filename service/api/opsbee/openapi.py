@@ -15,10 +15,17 @@ from service.api.openapi import BASIC, BEARER, Family, Op, Param
 from service.api.opsbee.datasets import AddHistoriesController, EvalDatasetController, EvalItemController
 from service.api.opsbee.deployments import DeploymentController
 from service.api.opsbee.histories import HistoryController, QaHistoryController, list_chat_histories
+from service.api.opsbee.runs import RunController
 from service.api.opsbee.schemas import MAX_LIMIT
 from service.api.opsbee.tags import TagController
 from service.api.opsbee.threads import ThreadController
+from service.api.opsbee.usage import deployment_stats, export_histories, export_items, rate_history
+from service.domain.eval_runs import ITEM_STATUSES, MAX_CONCURRENCY, STATUSES
+from service.domain.eval_summary import MAX_CHANGED
+from service.domain.exports import FORMATS
 from service.domain.history_search import ORDERS, SORTS
+from service.domain.metrics import KNOWN
+from service.domain.usage_stats import INTERVALS
 
 Pairs = list[dict[str, str]]  # `[{"question": "..."}]`: objects of one key each
 
@@ -171,6 +178,123 @@ class Error(BaseModel):
     error_description: str
 
 
+# --- our extensions: evaluation runs, usage ------------------------------------------------------------------
+
+
+class RunProgress(BaseModel):
+    total: int
+    done: int
+    succeeded: int
+    failed: int
+    pending: int
+    ratio: float = Field(description="done / total")
+
+
+class MetricFigures(BaseModel):
+    count: int = Field(description="items scored on this metric")
+    mean: float
+    p50: float
+    p90: float
+
+
+class RunFailure(BaseModel):
+    item_id: str
+    error_message: str
+
+
+class Run(Stamped):
+    """An evaluation run; `scores` and `failures` (the first 20) when one run is asked for."""
+
+    id: str
+    organization_id: str
+    dataset_id: str
+    deployment_id: str | None = Field(description="null once the deployment is deleted")
+    name: str
+    metrics: list[str]
+    concurrency: int
+    status: Literal[STATUSES]  # type: ignore[valid-type]
+    error_message: str | None
+    thread_id: str | None = Field(description="where its histories are recorded")
+    tag_id: str | None = Field(description="the tag its histories carry (named as the run)")
+    progress: RunProgress
+    started_at: str | None
+    finished_at: str | None
+    scores: dict[str, MetricFigures] | None = None
+    failures: list[RunFailure] | None = None
+
+
+class RunPage(Counted):
+    dataset_id: str
+    runs: list[Run]
+
+
+class RunItem(Stamped):
+    id: str
+    run_id: str
+    item_id: str
+    history_id: str | None = Field(description="the history the answer was recorded as; null until answered")
+    status: Literal[ITEM_STATUSES]  # type: ignore[valid-type]
+    question: str
+    expected_output: str | None
+    answer: str
+    scores: dict[str, float]
+    judge_reason: str | None
+    latency_ms: float | None
+    input_token_count: int
+    output_token_count: int
+    error_message: str | None
+
+
+class RunItemPage(Counted):
+    run_id: str
+    items: list[RunItem]
+
+
+class ChangedItem(BaseModel):
+    item_id: str
+    question: str
+    baseline_scores: dict[str, float]
+    candidate_scores: dict[str, float]
+    deltas: dict[str, float] = Field(description="candidate - baseline, per metric both runs scored")
+    largest_change: float
+
+
+class Comparison(BaseModel):
+    baseline: Run
+    candidate: Run
+    deltas: dict[str, float | None] = Field(description="candidate mean - baseline mean; null if one lacks it")
+    compared_items: int
+    changed_items: list[ChangedItem]
+
+
+class UsageFigures(BaseModel):
+    messages: int
+    threads: int
+    active_users: int
+    input_tokens: int
+    output_tokens: int
+    latency_p50_ms: float | None = Field(description="over answered turns")
+    latency_p95_ms: float | None
+    errors: int
+    error_rate: float
+    likes: int
+    dislikes: int
+
+
+class UsageInterval(UsageFigures):
+    start: str = Field(description="ISO 8601, UTC")
+
+
+class Usage(BaseModel):
+    organization_id: str
+    deployment_id: str
+    from_: str = Field(alias="from")
+    to: str
+    interval: Literal["hour", "day"]
+    total: UsageFigures
+    intervals: list[UsageInterval]
+
+
 # --- request bodies --------------------------------------------------------------------------------------------
 
 
@@ -238,6 +362,22 @@ class HistoryIds(BaseModel):
     history_ids: list[str]
 
 
+class NewRun(BaseModel):
+    deployment_id: str
+    name: str | None = Field(default=None, max_length=255, description="unique in the dataset; default: the time")
+    metrics: list[str] | None = Field(default=None, description=f"of: {', '.join(KNOWN)}; default all but llm_judge")
+    concurrency: int | None = Field(default=None, ge=1, le=MAX_CONCURRENCY, description="items at a time; default 4")
+
+
+class RunChange(BaseModel):
+    status: Literal["cancelled"]
+
+
+class HistoryFeedback(BaseModel):
+    thumbup: bool | None = Field(description="null clears the rating (and its comment)")
+    feedback: str | None = Field(default=None, description="the comment, kept as metadata `feedback`")
+
+
 PAGE = (
     Param("offset", Annotated[int, Field(ge=0, le=2**31 - 1)], "from 0"),
     Param("limit", Annotated[int, Field(ge=1, le=MAX_LIMIT)], f"default {MAX_LIMIT}"),
@@ -249,6 +389,11 @@ HISTORY_LIST = (
     Param("sort_by", Literal[tuple(SORTS)], "default updated_at; a QA list has no thread_id"),
     Param("sort_order", Literal[ORDERS], "default desc"),
 )
+
+EXPORT = (
+    Param("format", Literal[tuple(FORMATS)], "csv (a header row; lists and objects as JSON text) or jsonl", True),
+)
+CSV = "text/csv"
 
 OPSBEE = Family(
     name="opsbee",
@@ -287,6 +432,33 @@ OPSBEE = Family(
         EvalItemController.get_item: Op(EvalItem),
         EvalItemController.delete_item: Op(EvalItem),
         AddHistoriesController.add_histories: Op(AddedItems, HistoryIds),
+        RunController.list_runs: Op(RunPage, query=PAGE),
+        RunController.create_run: Op(Run, NewRun, description="Queues a run; the worker answers its items."),
+        RunController.compare_runs: Op(
+            Comparison,
+            query=(
+                Param("ids", str, "`<baseline id>,<candidate id>`", True),
+                Param("limit", Annotated[int, Field(ge=1, le=MAX_CHANGED)], "most-changed items shown, default 20"),
+            ),
+        ),
+        RunController.get_run: Op(Run),
+        RunController.update_run: Op(Run, RunChange, description="Cancels a queued or running run."),
+        RunController.delete_run: Op(Run),
+        RunController.list_run_items: Op(
+            RunItemPage, query=(*PAGE, Param("status", Literal[ITEM_STATUSES], "only items in this state"))
+        ),
+        RunController.export_run_items: Op(str, query=EXPORT, reply_media=CSV, description="Streamed; or JSON Lines"),
+        export_histories: Op(str, query=(*EXPORT, SEARCH), reply_media=CSV, description="Streamed; or JSON Lines"),
+        export_items: Op(str, query=(*EXPORT, SEARCH), reply_media=CSV, description="Streamed; or JSON Lines"),
+        deployment_stats: Op(
+            Usage,
+            query=(
+                Param("from", str, "ISO 8601; default `to` minus 24 hours (hour) or 7 days (day)"),
+                Param("to", str, "ISO 8601, exclusive; default now"),
+                Param("interval", Literal[tuple(INTERVALS)], "default day; intervals are UTC"),
+            ),
+        ),
+        rate_history: Op(History, HistoryFeedback, description="Tags the history feedback:like or feedback:dislike"),
         AddHistoriesController.add_one_history: Op(AddedItems),
     },
     error=Error,

@@ -13,7 +13,7 @@ from service.api.ragflow.chat_views import session_json
 from service.api.ragflow.deps import CHAT
 from service.api.ragflow.envelope import Rejected, batch_reply, ok_message
 from service.api.ragflow.schemas import json_body, list_of_strings, orderby, page_of, text_arg
-from service.domain import conversations
+from service.domain import conversations, feedback
 from service.errors import Invalid
 
 if TYPE_CHECKING:
@@ -138,5 +138,5 @@ class SessionController(Controller):
     ) -> Response[Any]:
         body = await json_body(request)
         session = await conversations.get_session(db, assistant, session_id)
-        await conversations.set_feedback(db, session, message_id, body.get("thumbup"), body.get("feedback"))
+        await feedback.set_session_feedback(db, session, message_id, body.get("thumbup"), body.get("feedback"))
         return ok_message((await render(db, assistant, [session]))[0])
