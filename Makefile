@@ -9,7 +9,7 @@ FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 CLIENTS := .venv-clients
 PY313 := $(shell PYENV_VERSION=3.13.0 python3 -c 'import sys; print(sys.executable)' 2>/dev/null || command -v python3.13)
 
-.PHONY: install clients test lint typecheck check bench clean
+.PHONY: install clients test lint typecheck check bench clean screenshots
 
 install: $(BIN)/nectar
 
@@ -56,6 +56,9 @@ bench: install
 	$(BIN)/python -m bench.retrieval_latency
 	$(BIN)/python -m bench.chat
 	$(BIN)/python -m bench.history_search
+
+screenshots: install  # the console's pages in headless Chromium, saved to tests/console/screenshots/
+	NECTAR_SCREENSHOTS=1 $(BIN)/pytest -q tests/console
 
 clean:
 	rm -rf $(VENV) $(CLIENTS) .nectar .pytest_cache .mypy_cache .ruff_cache

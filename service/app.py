@@ -21,6 +21,7 @@ from service.api.ragflow.envelope import http_error
 from service.api.ragflow.openapi import RAGFLOW
 from service.api.system import healthz
 from service.api.system_openapi import SYSTEM
+from service.console import console_router
 from service.db import models
 from service.deps import DEPENDENCIES
 from service.runtime import Runtime, build_runtime
@@ -73,8 +74,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         finally:
             await app.state.runtime.close()
 
+    console = [console_router()] if settings.console else []  # NECTAR_CONSOLE=0: no page at `/`
     app = Litestar(
-        route_handlers=[ragflow.router, openai.router, opsbee.router, apps.router, healthz],
+        route_handlers=[ragflow.router, openai.router, opsbee.router, apps.router, healthz, *console],
         dependencies=DEPENDENCIES,
         signature_types=SIGNATURE_TYPES,
         exception_handlers={HTTPException: _app_http_error},

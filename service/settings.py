@@ -127,6 +127,7 @@ class Settings:
     llm_timeout: float = 60.0  # seconds for a whole LLM call, request to last word
     llm_first_token_timeout: float = 30.0  # seconds until the first piece of the answer (capped by llm_timeout)
     eval_judge_llm: str | None = None  # `<model>@<provider>` scoring the `llm_judge` metric of evaluation runs
+    console: bool = True  # the web console at `/` (service/console)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -156,6 +157,7 @@ class Settings:
             llm_timeout=_float("NECTAR_LLM_TIMEOUT", 60.0, minimum=0),
             llm_first_token_timeout=_float("NECTAR_LLM_FIRST_TOKEN_TIMEOUT", 30.0, minimum=0),
             eval_judge_llm=_given("NECTAR_EVAL_JUDGE_LLM"),
+            console=_bool("NECTAR_CONSOLE", True),
         )
 
 
