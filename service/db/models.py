@@ -415,3 +415,17 @@ class EvalRunItem(Timestamped, Base):
         Index("ix_eval_run_items_run_item", "run_id", "item_id", unique=True),
         Index("ix_eval_run_items_run_ordinal", "run_id", "ordinal"),
     )
+
+
+class AgentCanvas(Timestamped, Base):
+    """A RAGFlow agent's canvas (its DSL), beside the Assistant row that is the agent.
+
+    Sessions and recorded turns point at that Assistant, so an agent's turns are one more (chat) deployment's
+    messages to the history, usage and apps views. The row holds what a chat has not: the DSL, its canvas type.
+    """
+
+    __tablename__ = "agent_canvases"
+    assistant_id: Mapped[str] = mapped_column(ForeignKey("assistants.id", ondelete="CASCADE"), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    canvas_type: Mapped[str] = mapped_column(String(64), default="")
+    dsl: Mapped[dict[str, Any]] = mapped_column(JSONB)

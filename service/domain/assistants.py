@@ -6,10 +6,10 @@ import copy
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.models import Assistant, Dataset, Document, Message
+from service.db.models import AgentCanvas, Assistant, Dataset, Document, Message
 from service.domain.batches import Batch, unique_ids
 from service.domain.llms import sampling_error
 from service.domain.matching import contains
@@ -213,8 +213,14 @@ async def create_assistant(
     return assistant
 
 
+# An agent is an Assistant too (its canvas beside it, domain/agents): a deployment to the history, never a chat.
+NOT_AN_AGENT = ~exists().where(AgentCanvas.assistant_id == Assistant.id)
+
+
 async def get_assistant(db: AsyncSession, tenant_id: str, assistant_id: str) -> Assistant:
-    assistant = await db.scalar(select(Assistant).where(Assistant.id == assistant_id, Assistant.tenant_id == tenant_id))
+    assistant = await db.scalar(
+        select(Assistant).where(Assistant.id == assistant_id, Assistant.tenant_id == tenant_id, NOT_AN_AGENT)
+    )
     if assistant is None:
         raise NotFound(f"You don't own the chat {assistant_id}")
     return assistant
@@ -222,7 +228,7 @@ async def get_assistant(db: AsyncSession, tenant_id: str, assistant_id: str) -> 
 
 async def find_assistant(db: AsyncSession, tenant_id: str, id_or_name: str) -> Assistant:
     """By id, else by exact name (what an OpenAI client passes as `model`)."""
-    query = select(Assistant).where(Assistant.tenant_id == tenant_id)
+    query = select(Assistant).where(Assistant.tenant_id == tenant_id, NOT_AN_AGENT)
     assistant = await db.scalar(query.where(Assistant.id == id_or_name))
     assistant = assistant or await db.scalar(query.where(Assistant.name == id_or_name).limit(1))
     if assistant is None:
@@ -231,7 +237,7 @@ async def find_assistant(db: AsyncSession, tenant_id: str, id_or_name: str) -> A
 
 
 def _filtered(query: Select[Any], tenant_id: str, spec: AssistantQuery) -> Select[Any]:
-    query = query.where(Assistant.tenant_id == tenant_id)
+    query = query.where(Assistant.tenant_id == tenant_id, NOT_AN_AGENT)
     if spec.id:
         query = query.where(Assistant.id == spec.id)
     if spec.name:
@@ -272,11 +278,11 @@ async def update_assistant(
 async def delete_assistants(db: AsyncSession, tenant_id: str, ids: list[str] | None, delete_all: bool) -> Batch:
     """Deletes the tenant's chats among `ids` (all of them with `delete_all`); the others become errors
     `Chat(<id>) not found.`, followed by RAGFlow's `Duplicate chat ids: <id>` lines."""
-    query = delete(Assistant).where(Assistant.tenant_id == tenant_id)
+    query = delete(Assistant).where(Assistant.tenant_id == tenant_id, NOT_AN_AGENT)
     if delete_all:
         return Batch(len((await db.execute(query.returning(Assistant.id))).all()))
     unique, duplicates = unique_ids(ids or [], "chat")
-    mine = select(Assistant.id).where(Assistant.tenant_id == tenant_id, Assistant.id.in_(unique))
+    mine = select(Assistant.id).where(Assistant.tenant_id == tenant_id, Assistant.id.in_(unique), NOT_AN_AGENT)
     owned = set(await db.scalars(mine))
     missing = [assistant_id for assistant_id in unique if assistant_id not in owned]
     doomed = query.where(Assistant.id.in_(owned)).returning(Assistant.id)

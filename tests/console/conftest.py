@@ -28,6 +28,7 @@ from playwright.async_api import (
 )
 
 from tests.clients.conftest import start_server, stop_server
+from tests.conftest import create_database
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 KEY = "nectar-console-tests-key"
@@ -42,10 +43,17 @@ class Console:
 
 
 @pytest.fixture(scope="session")
-def console_server(database_url: str) -> Iterator[str]:
-    """The server's own database; no LLM upstream: answers come from the built-in `nectar-extractive` model."""
+async def console_database(server_url: str) -> str:
+    """A database of the console's own: the pages show everything of the key's tenant, and other suites' servers
+    would otherwise add their chats and datasets to it (the chat page then starts on one of theirs)."""
+    return await create_database(server_url)
+
+
+@pytest.fixture(scope="session")
+def console_server(console_database: str) -> Iterator[str]:
+    """No LLM upstream: answers come from the built-in `nectar-extractive` model."""
     process, base_url = start_server(
-        {"DATABASE_URL": database_url, "NECTAR_API_KEY": KEY, "NECTAR_DATA_DIR": tempfile.mkdtemp()}
+        {"DATABASE_URL": console_database, "NECTAR_API_KEY": KEY, "NECTAR_DATA_DIR": tempfile.mkdtemp()}
     )
     yield base_url
     stop_server(process)

@@ -2,6 +2,7 @@
 
 - RAGFlow's face, one assistant per base URL: `POST /api/v1/chats_openai/{chat_id}/chat/completions` and
   `POST /api/v1/openai/{chat_id}/chat/completions`.
+- A RAGFlow agent per base URL: `POST /api/v1/agents_openai/{agent_id}/chat/completions` (see `agents`).
 - A generic OpenAI surface at `/v1` (base URL + key is all a client needs): `GET /v1/models` (one model per
   assistant), `GET /v1/models/{id}`, `POST /v1/chat/completions` (`model` = assistant id or name),
   `POST /v1/embeddings`.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from litestar import Router
 
+from service.api.openai.agents import agent_chat_completions
 from service.api.openai.chat import chat_completions, ragflow_chat_completions
 from service.api.openai.embeddings import create_embeddings
 from service.api.openai.errors import EXCEPTION_HANDLERS, is_openai_path
@@ -21,7 +23,14 @@ from service.api.openai.models import list_models, retrieve_model
 
 router = Router(
     path="/",
-    route_handlers=[ragflow_chat_completions, chat_completions, list_models, retrieve_model, create_embeddings],
+    route_handlers=[
+        ragflow_chat_completions,
+        agent_chat_completions,
+        chat_completions,
+        list_models,
+        retrieve_model,
+        create_embeddings,
+    ],
     exception_handlers=EXCEPTION_HANDLERS,
 )
 

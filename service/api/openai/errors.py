@@ -137,4 +137,6 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
 
 def is_openai_path(path: str) -> bool:
     """Paths whose pre-routing errors (unknown URL, wrong method) the app answers in this face's shape."""
-    return path == "/v1" or path.startswith(("/v1/", "/api/v1/openai/", "/api/v1/chats_openai/"))
+    return path == "/v1" or path.startswith(
+        ("/v1/", "/api/v1/openai/", "/api/v1/chats_openai/", "/api/v1/agents_openai/")
+    )

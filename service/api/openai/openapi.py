@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from service.api.openai.agents import agent_chat_completions
 from service.api.openai.chat import chat_completions, ragflow_chat_completions
 from service.api.openai.embeddings import create_embeddings
 from service.api.openai.models import list_models, retrieve_model
@@ -151,6 +152,12 @@ OPENAI = Family(
     operations={
         ragflow_chat_completions: CHAT,
         chat_completions: CHAT,
+        agent_chat_completions: Op(
+            ChatCompletion,
+            ChatCompletionRequest,
+            stream=True,
+            description="A RAGFlow agent: the last user message is its query; `session_id` continues a session",
+        ),
         list_models: Op(ModelList),
         retrieve_model: Op(Model),
         create_embeddings: Op(EmbeddingList, EmbeddingRequest),

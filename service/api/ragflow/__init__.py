@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from litestar import Router
 
+from service.api.ragflow.agent_completions import agent_completions, agent_completions_alias
+from service.api.ragflow.agents import AgentController, AgentSessionController
 from service.api.ragflow.chats import ChatController
 from service.api.ragflow.chunks import ChunkController
 from service.api.ragflow.completions import chat_completions, chat_completions_alias
@@ -43,6 +45,10 @@ router = Router(
         chat_completions_alias,
         session_related_questions,
         chat_recommendation,
+        AgentController,
+        AgentSessionController,
+        agent_completions,
+        agent_completions_alias,
         ping,
         system_version,
         system_status,

@@ -13,6 +13,7 @@ from typing import Any
 from service.api.openapi import Family, Op, Param, params_of
 from service.api.ragflow import openapi_bodies as bodies
 from service.api.ragflow import openapi_shapes as shapes
+from service.api.ragflow.agent_openapi import AGENT_OPERATIONS
 from service.api.ragflow.chats import ChatController
 from service.api.ragflow.chunks import ChunkController
 from service.api.ragflow.completions import chat_completions, chat_completions_alias
@@ -128,7 +129,7 @@ SYSTEM = {
 
 RAGFLOW = Family(
     name="ragflow",
-    operations={**DATASETS, **DOCUMENTS, **CHATS, **SYSTEM, **DRAFT_OPERATIONS},
+    operations={**DATASETS, **DOCUMENTS, **CHATS, **AGENT_OPERATIONS, **SYSTEM, **DRAFT_OPERATIONS},
     error=shapes.Failure,
     error_statuses={401: "No valid API key", 404: "No such route", 405: "Wrong method"},
     errors_in_200=True,

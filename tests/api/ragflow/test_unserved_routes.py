@@ -46,8 +46,9 @@ async def test_served_routes_and_their_methods_are_untouched(client: httpx.Async
     assert (await client.get("/api/v1/datasets", headers=caller.headers)).json()["code"] == 0
     wrong_method = await client.patch("/api/v1/datasets", headers=caller.headers)
     assert wrong_method.status_code == 405
-    openai_unknown = await client.post("/api/v1/chats_openai/x/other", headers=caller.headers)
-    assert openai_unknown.status_code == 404 and "error" in openai_unknown.json()
+    for face in ("chats_openai", "agents_openai"):
+        openai_unknown = await client.post(f"/api/v1/{face}/x/other", headers=caller.headers)
+        assert openai_unknown.status_code == 404 and "error" in openai_unknown.json(), face
 
 
 @pytest.mark.parametrize(
