@@ -5,7 +5,8 @@ this module decides their order, runs the CPU-bound parts off the event loop and
 
 Parsing and chunking run in a thread, within the parse limits of the settings (`service/text/limits.py`):
 while the thread works, the job checks every POLL_SECONDS whether the run was stopped, and gives up at the
-deadline; either way it tells the thread to stop, which it does at its next row or paragraph.
+deadline; either way it tells the thread to stop, which it does at its next row, paragraph or OCR'd page.
+OCR (ONNX Runtime, which lets go of the GIL) runs in that same thread and reports each page it starts.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ from workers.reconnect import connection_lost
 log = logging.getLogger(__name__)
 EMBED_BATCH = 256  # chunks per embed call: big enough to keep torch busy, small enough to honour cancel quickly
 POLL_SECONDS = 1.0  # how often a parse still running asks whether its run was stopped
+# RAGFlow's `layout_recognize` for "the PDF's text layer only": no OCR of pages without one (any other value,
+# DeepDOC by default, reads them by OCR).
+PLAIN_TEXT = "Plain Text"
+PARSE_START, PARSE_SHARE = 0.05, 0.15  # a run's progress while parsing goes from 0.05 (begun) to 0.2 (chunked)
 
 
 def parse_limits(settings: Settings) -> ParseLimits:
@@ -100,14 +105,15 @@ class Ingest:
             await db.commit()
 
     async def _chunk(self, source: Source, run_id: str) -> list[ChunkDraft]:
-        document, budget = source.document, Budget(self.limits)
+        document = source.document
         config = document.parser_config
+        budget = Budget(self.limits, ocr_pdf=config.get("layout_recognize") != PLAIN_TEXT)
         work = asyncio.ensure_future(
             asyncio.to_thread(_drafts, source.data, document.name, document.chunk_method, config, budget)
         )
         work.add_done_callback(_retrieve)
         try:
-            drafts = await self._watch(work, budget, document.id, run_id)
+            drafts = await self._watch(work, budget, source, run_id)
         finally:
             budget.stop()  # stopped, past the deadline or the job cancelled: the thread ends at its next check
         if len(drafts) > EMBED_BATCH:  # small documents are done before anyone could watch the progress
@@ -115,18 +121,28 @@ class Ingest:
         return drafts
 
     async def _watch(
-        self, work: asyncio.Future[list[ChunkDraft]], budget: Budget, document_id: str, run_id: str
+        self, work: asyncio.Future[list[ChunkDraft]], budget: Budget, source: Source, run_id: str
     ) -> list[ChunkDraft]:
-        """The thread's drafts; while it works, StaleRun once the run is stopped, LimitExceeded at the deadline."""
+        """The thread's drafts; while it works, StaleRun once the run is stopped, LimitExceeded at the deadline.
+
+        A slow parse (OCR, page by page) reports its steps through the budget; each goes on the document's log.
+        """
+        shown = 0
         while True:
             await asyncio.wait({work}, timeout=max(0.0, min(POLL_SECONDS, budget.remaining())))
-            if work.done():
+            done = work.done()  # before reading the steps: a finished thread has reported all of its own
+            steps = budget.steps(shown)
+            for fraction, message in steps:  # reporting is also where a stop request is noticed
+                await self._report(source, run_id, PARSE_START + PARSE_SHARE * fraction, message)
+            shown += len(steps)
+            if done:
                 return work.result()
             if budget.remaining() <= 0:
                 raise budget.timed_out()
-            async with self.sessions() as db:
-                if not await run_is_current(db, document_id, run_id):
-                    raise StaleRun
+            if not steps:
+                async with self.sessions() as db:
+                    if not await run_is_current(db, source.document.id, run_id):
+                        raise StaleRun
 
     async def _embed(self, source: Source, run_id: str, drafts: list[ChunkDraft]) -> list[ChunkRow]:
         embedder = self.embedder_for(source.model)

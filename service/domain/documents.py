@@ -23,7 +23,7 @@ from service.domain.pages import Page, count, paged
 from service.errors import Conflict, Invalid, NotFound, TooLarge
 from service.jobs import INGEST, enqueue
 from service.text.chunk import check_method
-from service.text.parse import check_supported, suffix_of
+from service.text.parse import IMAGE_SUFFIXES, check_supported, suffix_of
 
 DOC_TYPES = {
     "pdf": "pdf",
@@ -33,7 +33,10 @@ DOC_TYPES = {
     "json": "doc",
     "html": "doc",
     "htm": "doc",
+    **dict.fromkeys(IMAGE_SUFFIXES, "visual"),
 }
+# As RAGFlow's upload: a file of these kinds is chunked by its own method, whatever the dataset's.
+METHOD_BY_SUFFIX = {**dict.fromkeys(IMAGE_SUFFIXES, "picture"), "pptx": "presentation", "eml": "email"}
 
 
 @dataclass
@@ -85,7 +88,7 @@ async def upload(
             doc_type=DOC_TYPES.get(suffix, "doc"),
             size=len(item.data),
             content_sha256=hashlib.sha256(item.data).hexdigest(),
-            chunk_method=dataset.chunk_method,
+            chunk_method=METHOD_BY_SUFFIX.get(suffix, dataset.chunk_method),
             parser_config=dict(dataset.parser_config),
             meta_fields={},
             enabled=True,

@@ -13,9 +13,9 @@ from typing import Any
 from service.errors import Unsupported
 from service.text.parse import Parsed, Section
 
-# RAGFlow's other methods (paper, picture, presentation, ...) need layout, OCR or vision models that we do not
+# RAGFlow's other methods (paper, resume, tag, ...) need layout models, LLM extraction or tag sets that we do not
 # run; `check_method` refuses them and names these.
-SUPPORTED_METHODS = ("naive", "qa", "table", "one", "book", "manual", "laws")
+SUPPORTED_METHODS = ("naive", "qa", "table", "one", "book", "manual", "laws", "presentation", "picture", "email")
 
 _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W_]+|[^\s\w]", re.UNICODE)
 
@@ -131,9 +131,13 @@ def _tail(lines: list[str], overlap: int) -> list[str]:
 
 
 def naive(parsed: Parsed, config: dict[str, Any]) -> list[ChunkDraft]:
+    return _merged(parsed.sections, config)
+
+
+def _merged(sections: list[Section], config: dict[str, Any], prefix: str = "") -> list[ChunkDraft]:
     budget, pattern = _budget(config), _delimiters(config)
-    pieces = [(piece, s.page) for s in parsed.sections for piece in _pieces(s.text, pattern, budget)]
-    return _merge(pieces, budget, _overlap_tokens(config))
+    pieces = [(piece, s.page) for s in sections for piece in _pieces(s.text, pattern, budget)]
+    return _merge(pieces, budget, _overlap_tokens(config), prefix)
 
 
 def one(parsed: Parsed, config: dict[str, Any]) -> list[ChunkDraft]:
@@ -221,6 +225,33 @@ def hierarchical(parsed: Parsed, config: dict[str, Any]) -> list[ChunkDraft]:
     return drafts or naive(parsed, config)
 
 
+def by_page(parsed: Parsed, config: dict[str, Any]) -> list[ChunkDraft]:
+    """presentation / picture: one chunk per slide, page or picture, whatever its length (as RAGFlow does).
+
+    A file without pages (a text file in such a dataset) is chunked as `naive` would.
+    """
+    pages: dict[int, list[str]] = {}
+    for section in parsed.sections:
+        if section.page is None:
+            return naive(parsed, config)
+        pages.setdefault(section.page, []).append(section.text)
+    return [ChunkDraft("\n".join(texts), page) for page, texts in pages.items()]
+
+
+def email(parsed: Parsed, config: dict[str, Any]) -> list[ChunkDraft]:
+    """The message, then each attachment (a heading opens one): naive chunks that never span two parts.
+
+    An attachment's chunks start with its heading (`Attachment: <name>`), so a hit says where it came from.
+    """
+    parts: list[tuple[str, list[Section]]] = [("", [])]
+    for section in parsed.sections:
+        if section.heading_level:
+            parts.append((section.text + "\n", []))
+        else:
+            parts[-1][1].append(section)
+    return [draft for prefix, sections in parts for draft in _merged(sections, config, prefix)]
+
+
 _STRATEGIES: dict[str, Callable[[Parsed, dict[str, Any]], list[ChunkDraft]]] = {
     "naive": naive,
     "qa": qa,
@@ -229,4 +260,7 @@ _STRATEGIES: dict[str, Callable[[Parsed, dict[str, Any]], list[ChunkDraft]]] = {
     "book": hierarchical,
     "manual": hierarchical,
     "laws": hierarchical,
+    "presentation": by_page,
+    "picture": by_page,
+    "email": email,
 }

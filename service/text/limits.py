@@ -41,7 +41,7 @@ SETTING = {
 
 @dataclass(frozen=True)
 class ParseLimits:
-    max_expanded_bytes: int = 128 * MIB  # office files (zip): their members' total uncompressed size
+    max_expanded_bytes: int = 128 * MIB  # zip-based files: members' total uncompressed size; images: pixels × 4
     max_paragraphs: int = 100_000  # paragraphs, headings, pages' text blocks, JSON items
     max_rows: int = 100_000  # table rows: CSV and spreadsheet rows, rows of tables in a .docx
     max_columns: int = 1_000  # cells in one row
@@ -62,14 +62,29 @@ class Budget:
     The parser's thread calls the checks; any other thread may call `stop()`.
     """
 
-    def __init__(self, limits: ParseLimits | None = None) -> None:
+    def __init__(self, limits: ParseLimits | None = None, ocr_pdf: bool = True) -> None:
         self.limits = limits or ParseLimits()
+        self.ocr_pdf = ocr_pdf  # PDF pages without a text layer go through OCR (the costliest work a parse does)
         self.deadline = time.monotonic() + self.limits.timeout
         self._stopped = threading.Event()
         self._rows = 0
+        self._steps: list[tuple[float, str]] = []
 
     def stop(self) -> None:
         self._stopped.set()
+
+    def report(self, fraction: float, message: str) -> None:
+        """A step of a slow parse (OCR of page 3 of 10), for the job watching it to show on the document."""
+        self._steps.append((fraction, message))  # list.append is atomic: the watching thread reads a whole step
+
+    def steps(self, seen: int) -> list[tuple[float, str]]:
+        """The steps reported after the first `seen` (fraction of the parse done, message), oldest first."""
+        return self._steps[seen:]
+
+    def waited(self, seconds: float) -> None:
+        """Time spent queueing for a shared resource (the OCR engine) is not this document's work: it moves the
+        deadline back, so a scan behind others is not timed out before it has started."""
+        self.deadline += seconds
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -93,6 +108,18 @@ class Budget:
     def over_expanded(self) -> LimitExceeded:
         """The archive's members, as actually decompressed, came to more than they may."""
         return _refusal("The file's contents uncompress to more than", self.limits, "max_expanded_bytes")
+
+    def pixels(self, width: int, height: int) -> None:
+        """An image about to be decoded (for OCR): refused when its pixels would take more than an archive may."""
+        size = width * height * 4  # what one RGBA copy of it takes in memory
+        if size > self.limits.max_expanded_bytes:
+            fact = f"The image is {width:,}×{height:,} pixels ({size:,} bytes once decoded), more than"
+            raise _refusal(fact, self.limits, "max_expanded_bytes")
+
+    def pages(self, count: int) -> None:
+        """Pages of a PDF, slides of a presentation, frames of an image: each is at least one paragraph."""
+        if count > self.limits.max_paragraphs:
+            raise _refusal(f"The document has {count:,} pages, more than", self.limits, "max_paragraphs")
 
     def paragraphs(self, count: int) -> None:
         if count > self.limits.max_paragraphs:

@@ -12,30 +12,18 @@ import json
 import re
 import zipfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
 from service.errors import Invalid
 from service.text.limits import Budget, LimitExceeded, ParseCancelled, ParseError
+from service.text.sections import Parsed, Section
 
 __all__ = ["Budget", "LimitExceeded", "ParseError", "Parsed", "Section", "parse"]
 
-SUPPORTED_SUFFIXES = ("txt", "md", "markdown", "html", "htm", "pdf", "docx", "csv", "xlsx", "json")
-
-
-@dataclass
-class Section:
-    text: str
-    page: int | None = None
-    heading_level: int = 0  # 0: body text; 1..6: a heading
-
-
-@dataclass
-class Parsed:
-    sections: list[Section] = field(default_factory=list)
-    header: list[str] | None = None  # tabular files: column names
-    rows: list[list[str]] = field(default_factory=list)
+IMAGE_SUFFIXES = ("png", "jpg", "jpeg", "tif", "tiff", "bmp", "webp")  # read by OCR (service/text/ocr.py)
+DOC_SUFFIXES = ("txt", "md", "markdown", "html", "htm", "pdf", "docx", "csv", "xlsx", "json", "pptx", "eml", "epub")
+SUPPORTED_SUFFIXES = (*DOC_SUFFIXES, *IMAGE_SUFFIXES)
 
 
 def suffix_of(filename: str) -> str:
@@ -162,15 +150,59 @@ def parse_html(data: bytes, budget: Budget) -> Parsed:
 
 
 def parse_pdf(data: bytes, budget: Budget) -> Parsed:
+    """The text layer of each page; a page without one (a scan) is read by OCR from the images it draws."""
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(data), strict=False)
+    pages = len(reader.pages)
+    budget.pages(pages)
     sections: list[Section] = []
     for number, page in enumerate(reader.pages, start=1):
         budget.tick()
-        for section in _paragraphs(page.extract_text() or ""):
+        text = page.extract_text() or ""
+        if not text.strip() and budget.ocr_pdf:
+            text = _ocr_page(page, number, pages, budget)
+        for section in _paragraphs(text):
             section.page = number
             sections.append(section)
+        budget.paragraphs(len(sections))
+    return Parsed(sections=sections)
+
+
+def _ocr_page(page: Any, number: int, pages: int, budget: Budget) -> str:
+    from service.text.ocr import pdf_page_images, recognise
+
+    budget.report((number - 1) / pages, f"OCR of page {number}/{pages}")
+    return "\n\n".join(recognise(image, budget) for image in pdf_page_images(page, budget))
+
+
+def parse_image(data: bytes, budget: Budget) -> Parsed:
+    """A picture (a screenshot, a photo of a page, a multi-page TIFF scan): one section per page, by OCR."""
+    from service.text.ocr import image_pages
+
+    return _counted([Section(text, page=number) for number, _, text in image_pages(data, budget) if text], budget)
+
+
+def parse_pptx(data: bytes, budget: Budget) -> Parsed:
+    from service.text.presentation import parse_slides
+
+    check_archive(data, budget)
+    return parse_slides(data, budget)
+
+
+def parse_eml(data: bytes, budget: Budget) -> Parsed:
+    from service.text.mail import parse_message
+
+    return parse_message(data, budget, lambda part, name: parse(part, name, budget))
+
+
+def parse_epub(data: bytes, budget: Budget) -> Parsed:
+    from service.text.epub import chapters
+
+    check_archive(data, budget)
+    sections: list[Section] = []
+    for chapter in chapters(data, budget):
+        sections.extend(parse_html(chapter, budget).sections)
         budget.paragraphs(len(sections))
     return Parsed(sections=sections)
 
@@ -309,4 +341,8 @@ _PARSERS: dict[str, Callable[[bytes, Budget], Parsed]] = {
     "csv": parse_csv,
     "xlsx": parse_xlsx,
     "json": parse_json,
+    "pptx": parse_pptx,
+    "eml": parse_eml,
+    "epub": parse_epub,
+    **dict.fromkeys(IMAGE_SUFFIXES, parse_image),
 }

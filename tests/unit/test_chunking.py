@@ -82,7 +82,35 @@ def test_hierarchical_methods_prefix_the_heading_path() -> None:
         assert contents == ["Guide\nIntro text.", "Guide > Setup\nInstall it.", "Chapter 2 Usage\nRun it."]
 
 
-@pytest.mark.parametrize("method", ["paper", "picture", "presentation", "email", "resume", "tag", "bogus"])
+@pytest.mark.parametrize("method", ["paper", "resume", "tag", "bogus"])
 def test_unsupported_methods_are_refused_by_name(method: str) -> None:
     with pytest.raises(Unsupported, match=method):
         chunk(sections("x"), method, {})
+
+
+def test_presentation_and_picture_give_one_chunk_per_page_however_long() -> None:
+    pages = Parsed(sections=[Section("Slide one", page=1), Section("its notes " * 600, page=1), Section("Two", page=2)])
+    for method in ("presentation", "picture"):
+        drafts = chunk(pages, method, {"chunk_token_num": 16})
+        assert [(d.page, d.content.splitlines()[0]) for d in drafts] == [(1, "Slide one"), (2, "Two")]
+        assert drafts[0].positions == [[1, 0, 0, 0, 0]]
+    assert len(chunk(sections("a " * 40), "presentation", {"chunk_token_num": 16})) == 3  # no pages: as naive
+
+
+def test_email_chunks_never_span_the_message_and_an_attachment() -> None:
+    parsed = Parsed(
+        sections=[
+            Section("Subject: Hi"),
+            Section("Body text."),
+            Section("Attachment: a.txt", heading_level=1),
+            Section("First attachment."),
+            Section("Attachment: b.txt", heading_level=1),
+            Section("Second attachment."),
+        ]
+    )
+    contents = [d.content for d in chunk(parsed, "email", {"chunk_token_num": 512})]
+    assert contents == [
+        "Subject: Hi\nBody text.",
+        "Attachment: a.txt\nFirst attachment.",
+        "Attachment: b.txt\nSecond attachment.",
+    ]
