@@ -25,7 +25,7 @@ from bench.common import Api, corpus, database_url, document_text, find_dataset,
 from service.db.engine import make_engine, make_sessions
 from service.db.models import Document
 from service.domain.chunk_store import ChunkRow, insert_chunks
-from service.domain.retrieval import RetrievalQuery, plan_search, tune_hnsw
+from service.domain.retrieval import DEFAULT_VECTOR_WEIGHT, RetrievalQuery, plan_search, tune_hnsw
 from service.providers.embedding import BUILTIN, load_embedder
 
 NAME = "synthetic"
@@ -171,7 +171,8 @@ def main() -> None:
     lines = [
         f"{dataset['chunk_count']:,} synthetic chunks in one dataset (NFCorpus sentences, clustered real MiniLM "
         f"vectors); {len(endpoint)} NFCorpus test queries after {WARMUP} warm-up; default parameters (page_size 30,",
-        "top_k 1024, vector_similarity_weight 0.3, similarity_threshold 0.2); one client, sequential.",
+        f"top_k 1024, vector_similarity_weight {DEFAULT_VECTOR_WEIGHT} (the default), similarity_threshold 0.2); one client,"
+        " sequential.",
         "",
         "| measure | p50 | p99 |",
         "|---|---|---|",

@@ -13,6 +13,7 @@ from pgvector.sqlalchemy import Vector
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Column,
     Computed,
     DateTime,
     Float,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     func,
     text,
@@ -82,7 +84,8 @@ class Dataset(Timestamped, Base):
     parser_config: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     pagerank: Mapped[int] = mapped_column(Integer, default=0)
     similarity_threshold: Mapped[float] = mapped_column(Float, default=0.2)
-    vector_similarity_weight: Mapped[float] = mapped_column(Float, default=0.3)
+    # None: retrieval's default (domain/retrieval.DEFAULT_VECTOR_WEIGHT), the weight a search that names none uses.
+    vector_similarity_weight: Mapped[float | None] = mapped_column(Float)
     # Kept as given and returned (RAGFlow's `ext` and `auto_metadata_config`); nothing here acts on them yet.
     ext: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
     auto_metadata_config: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
@@ -172,12 +175,60 @@ class Chunk(Base):
     embedding_model: Mapped[str] = mapped_column(String(255))
     embedding: Mapped[Any] = mapped_column(Vector())
     tsv: Mapped[Any] = mapped_column(TSVECTOR)
+    # BM25's term frequencies and length, generated from `tsv` (0015): the indexed words, and the lexemes held
+    # more than once with their counts (one held once is found by `tsv @@`). Never loaded unless asked for.
+    keyword_length: Mapped[int] = mapped_column(Integer, Computed("chunk_keyword_length(tsv)", persisted=True))
+    keyword_repeats: Mapped[dict[str, int]] = mapped_column(
+        JSONB, Computed("chunk_keyword_repeats(tsv)", persisted=True), deferred=True
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     __table_args__ = (
         Index("ix_chunks_document_ordinal", "document_id", "ordinal"),
         Index("ix_chunks_dataset", "dataset_id"),
         Index("ix_chunks_tsv", "tsv", postgresql_using="gin"),
     )
+
+
+class KeywordCorpus(Base):
+    """Per dataset, BM25's corpus: its chunks and their indexed words (average length = words / chunks).
+
+    Kept by the database (triggers of migration 0015) as chunks are written, whichever code path writes them.
+    """
+
+    __tablename__ = "keyword_corpus"
+    dataset_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    chunks: Mapped[int] = mapped_column(BigInteger)
+    words: Mapped[int] = mapped_column(BigInteger)
+
+
+class KeywordTerm(Base):
+    """Per dataset and lexeme, BM25's document frequency: how many of the dataset's chunks hold it (0015)."""
+
+    __tablename__ = "keyword_terms"
+    dataset_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    term: Mapped[str] = mapped_column(Text, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    chunks: Mapped[int] = mapped_column(BigInteger)
+
+
+# The staging of migration 0015's triggers, never read by the service: a writing transaction's change to the
+# keyword statistics (term '' is the dataset's corpus row), and the flag whose row queues its flush at commit.
+# UNLOGGED and without a key: their rows never outlive the transaction that wrote them.
+keyword_deltas = Table(
+    "keyword_deltas",
+    Base.metadata,
+    Column("xact", BigInteger, nullable=False, index=True),
+    Column("tenant_id", String(32), nullable=False),
+    Column("dataset_id", String(32), nullable=False),
+    Column("term", Text, nullable=False),
+    Column("chunks", BigInteger, nullable=False),
+    Column("words", BigInteger, nullable=False),
+    prefixes=["UNLOGGED"],
+)
+keyword_flushes = Table(
+    "keyword_flushes", Base.metadata, Column("xact", BigInteger, primary_key=True), prefixes=["UNLOGGED"]
+)
 
 
 class Assistant(Timestamped, Base):

@@ -102,6 +102,7 @@ async def create_dataset(db: AsyncSession, tenant_id: str, fields: dict[str, Any
         pagerank=fields.get("pagerank") or 0,
         ext=fields.get("ext") or {},
         auto_metadata_config=fields.get("auto_metadata_config"),
+        vector_similarity_weight=fields.get("vector_similarity_weight"),
     )
     db.add(dataset)
     await db.flush()

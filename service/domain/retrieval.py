@@ -3,14 +3,14 @@
 score = (1 - w) * term_similarity + w * vector_similarity, thresholded, ranked over the whole candidate set,
 then paginated (so a page never depends on a rerank window, unlike RAGFlow #10692/#11038).
 
-term_similarity is RAGFlow-like weighted coverage: the IDF-weighted share of the query's terms the chunk
-contains. IDF comes from the GIN index at query time; very common terms are counted only up to a cap.
+term_similarity is BM25 normalised into [0, 1] by the query's maximum attainable score (keyword_scoring.py),
+with per-dataset statistics the database keeps as chunks change. Equal scores are ordered by the closer of the
+two similarities, then in reading order (document upload time and name, position in the document).
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -21,16 +21,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.db.models import Dataset, Document
 from service.domain import metadata
 from service.domain.chunk_store import vector_literal
+from service.domain.keyword_scoring import candidate_terms, keyword_terms, quote, score_params, score_sql
 from service.errors import Invalid, NotFound
 from service.providers.base import Embedder
-from service.text.search_text import TS_CONFIG, index_text
 
 # Vector candidates per query: the fused ranking rescans them exactly, so a few hundred are plenty for any page
 # a person reads; deeper pages widen it. top_k caps it as in RAGFlow.
 VECTOR_CANDIDATES = 256
-DF_CAP = 5000  # counting a term's documents stops here; such a term is near-stopword anyway
-COMMON_IDF = math.log(1 + 0.7 / 0.3)  # the IDF of a term found in ~30% of chunks
-MAX_QUERY_TERMS = 256  # two bind parameters each in the search statement; asyncpg allows 32,767 in all
+# The fusion weight of a search that names none, unless its (first) dataset carries its own: the best of a grid
+# on NFCorpus dev with BM25 and windowed vectors (bench/quality.py; chosen on dev, never on test).
+DEFAULT_VECTOR_WEIGHT = 0.5
 
 
 @dataclass
@@ -41,7 +41,7 @@ class RetrievalQuery:
     page: int = 1
     page_size: int = 30
     similarity_threshold: float = 0.2
-    vector_similarity_weight: float = 0.3
+    vector_similarity_weight: float | None = None  # None: the first dataset's default (dataset_weight)
     top_k: int = 1024
     metadata_condition: dict[str, Any] | None = None  # RAGFlow's filter on documents' meta_fields
 
@@ -70,34 +70,6 @@ class RetrievalResult:
     doc_aggs: list[tuple[str, str, int]]  # (document name, document id, hits on this page)
 
 
-async def query_terms(db: AsyncSession, question: str) -> list[str]:
-    """The stemmed lexemes PostgreSQL would index for the question (CJK as bigrams), the first MAX_QUERY_TERMS
-    in the order they appear: a question is a question, and a pasted document must not cost a count per word."""
-    sql = text(
-        f"SELECT ARRAY(SELECT lexeme FROM unnest(to_tsvector('{TS_CONFIG}', :q))"
-        " ORDER BY positions[1], lexeme LIMIT :cap)"
-    )
-    return list(await db.scalar(sql, {"q": index_text(question), "cap": MAX_QUERY_TERMS}) or [])
-
-
-async def _term_weights(db: AsyncSession, terms: list[str], dataset_ids: list[str]) -> tuple[list[float], int]:
-    """Each term's IDF over the datasets' chunks, and their number: one round trip whatever the term count."""
-    sql = text(
-        "SELECT (SELECT coalesce(sum(chunk_count), 0) FROM documents WHERE dataset_id = ANY(:ds)),"
-        " ARRAY(SELECT (SELECT count(*) FROM (SELECT 1 FROM chunks WHERE tsv @@ CAST(t.q AS tsquery)"
-        " AND dataset_id = ANY(:ds) LIMIT :cap) AS s)"
-        " FROM unnest(CAST(:quoted AS text[])) WITH ORDINALITY AS t(q, i) ORDER BY t.i)"
-    )
-    quoted = [_quote(term) for term in terms]
-    total, dfs = (await db.execute(sql, {"ds": dataset_ids, "quoted": quoted, "cap": DF_CAP})).one()
-    n = max(int(total or 0), 1)
-    return [_idf(n, df) if df else 0.0 for df in dfs], n
-
-
-def _idf(corpus: int, df: int) -> float:
-    return math.log(1 + (corpus - df + 0.5) / (df + 0.5))
-
-
 async def tune_hnsw(db: AsyncSession, candidates: int) -> None:
     """Let the HNSW scan return `candidates` rows even when the tenant/dataset filter rejects most neighbours.
 
@@ -112,43 +84,32 @@ async def tune_hnsw(db: AsyncSession, candidates: int) -> None:
     )
 
 
-def _quote(term: str) -> str:
-    return "'" + term.replace("'", "''").replace("\\", "\\\\") + "'"
-
-
-def _coverage(term_count: int) -> str:
-    """The IDF-weighted share of the query's terms chunk `c` contains, one `@@` per term written out: the
-    subquery over the terms it replaces cost 9 µs a chunk, most of a query whose terms match 45k chunks."""
-    case = "CASE WHEN c.tsv @@ CAST(:term{i} AS tsquery) THEN CAST(:weight{i} AS float8) ELSE 0 END"
-    cases = [case.format(i=i) for i in range(term_count)]
-    return f"({' + '.join(cases) or '0'}) / CAST(:weight_total AS float8)"
-
-
-def _search_sql(dim: int, with_documents: bool, term_count: int) -> Any:
+def _search_sql(dim: int, with_documents: bool, term_count: int, candidates: list[int]) -> Any:
+    """The statement; keyword candidates are the chunks holding a term at index `candidates`, cut to top_k by
+    those terms' part of the score (the others are common: they move a chunk little), then scored in full."""
     disabled = "ARRAY(SELECT id FROM documents WHERE dataset_id = ANY(:ds) AND NOT enabled)"
     scope = f"available AND embedding_model = :model AND dataset_id = ANY(:ds) AND document_id <> ALL({disabled})"
     if with_documents:
         scope += " AND document_id = ANY(:docs)"
     vec = f"embedding::vector({dim}) <=> CAST(:qvec AS vector({dim}))"
-    coverage = _coverage(term_count)
     return text(
         f"""
         WITH vec AS (SELECT id FROM chunks WHERE {scope} ORDER BY {vec} LIMIT :vector_k),
         kw AS (
             SELECT id FROM chunks c
             WHERE {scope} AND :kw_query <> '' AND tsv @@ CAST(:kw_query AS tsquery)
-            ORDER BY {coverage} DESC LIMIT :top_k
+            ORDER BY {score_sql(candidates)} DESC LIMIT :top_k
         ),
         scored AS (
             SELECT c.id, c.content, c.document_id, c.dataset_id, c.important_keywords, c.questions, c.tag_kwd,
-                   c.positions, 1 - ({vec}) AS vsim, {coverage} AS tsim
-            FROM chunks c WHERE c.id IN (SELECT id FROM vec UNION SELECT id FROM kw)
+                   c.positions, c.ordinal, 1 - ({vec}) AS vsim, {score_sql(range(term_count))} AS tsim
+            FROM chunks c WHERE c.id IN (SELECT id FROM vec UNION ALL SELECT id FROM kw)
         ),
         fused AS (SELECT *, (1 - CAST(:w AS float8)) * tsim + CAST(:w AS float8) * vsim AS sim FROM scored)
         SELECT fused.*, d.name AS document_name, count(*) OVER () AS total
         FROM fused JOIN documents d ON d.id = fused.document_id
         WHERE sim >= CAST(:threshold AS float8)
-        ORDER BY sim DESC, fused.id
+        ORDER BY sim DESC, vsim DESC, tsim DESC, d.created_at, d.name, fused.ordinal, fused.id
         OFFSET :offset LIMIT :limit
         """
     )
@@ -187,38 +148,23 @@ class SearchPlan:
     terms: list[str]
 
 
-def candidate_terms(terms: list[str], weights: list[float], corpus: int) -> list[str]:
-    """The terms whose chunks become keyword candidates. Common terms, found in over ~30% of the chunks or in
-    DF_CAP of them (where counting stops), are skipped: they still count in the score, but a chunk holding only
-    those rarely makes a page, and scoring every such chunk was most of a slow query (57k of 100k chunks: 0.5 s).
-    """
-    common = max(COMMON_IDF, _idf(corpus, DF_CAP))
-    return [term for term, w in zip(terms, weights, strict=True) if w > 0 and (w > common or corpus < 50)]
-
-
-async def _keyword_terms(db: AsyncSession, question: str, dataset_ids: list[str]) -> tuple[list[str], list[float], int]:
-    terms = await query_terms(db, question)
-    return terms, *await _term_weights(db, terms, dataset_ids)
-
-
 async def plan_search(db: AsyncSession, embedder: Embedder, model: str, query: RetrievalQuery) -> SearchPlan:
-    # The question's terms and their counts (the database) and its embedding (an encoder thread) overlap; a
+    # The question's terms and their statistics (the database) and its embedding (an encoder thread) overlap; a
     # task group so that neither outlives the other's failure (the session must be idle when the request ends).
     async with asyncio.TaskGroup() as group:
-        keyword = group.create_task(_keyword_terms(db, query.question, query.dataset_ids))
+        keyword = group.create_task(keyword_terms(db, query.question, query.dataset_ids))
         embedded = group.create_task(embedder.embed([query.question]))
-    (terms, weights, corpus), [vector] = keyword.result(), embedded.result()
-    kw_terms = candidate_terms(terms, weights, corpus)
+    keywords, [vector] = keyword.result(), embedded.result()
+    query = await _with_weight(db, query)
+    candidates = candidate_terms(keywords)
     params: dict[str, Any] = {
         "model": model,
         "ds": query.dataset_ids,
         "qvec": vector_literal(vector),
         "top_k": query.top_k,
         "vector_k": min(query.top_k, max(VECTOR_CANDIDATES, query.page * query.page_size)),
-        **{f"term{i}": _quote(term) for i, term in enumerate(terms)},
-        **{f"weight{i}": weight for i, weight in enumerate(weights)},
-        "weight_total": sum(weights) or 1.0,
-        "kw_query": " | ".join(_quote(t) for t in kw_terms),
+        **score_params(keywords),
+        "kw_query": " | ".join(quote(term) for term in candidates),
         "w": query.vector_similarity_weight,
         "threshold": query.similarity_threshold,
         "offset": (query.page - 1) * query.page_size,
@@ -226,7 +172,23 @@ async def plan_search(db: AsyncSession, embedder: Embedder, model: str, query: R
     }
     if query.document_ids:
         params["docs"] = query.document_ids
-    return SearchPlan(_search_sql(embedder.dim, bool(query.document_ids), len(terms)), params, terms)
+    chosen = set(candidates)
+    indices = [i for i, term in enumerate(keywords.terms) if term in chosen]
+    statement = _search_sql(embedder.dim, bool(query.document_ids), len(keywords.terms), indices)
+    return SearchPlan(statement, params, keywords.terms)
+
+
+def dataset_weight(dataset: Dataset) -> float:
+    """The weight a search of this dataset uses when it names none."""
+    own = dataset.vector_similarity_weight
+    return DEFAULT_VECTOR_WEIGHT if own is None else own
+
+
+async def _with_weight(db: AsyncSession, query: RetrievalQuery) -> RetrievalQuery:
+    if query.vector_similarity_weight is not None:
+        return query
+    own = await db.scalar(select(Dataset.vector_similarity_weight).where(Dataset.id == query.dataset_ids[0]))
+    return replace(query, vector_similarity_weight=DEFAULT_VECTOR_WEIGHT if own is None else own)
 
 
 async def retrieve(db: AsyncSession, embedder: Embedder, model: str, query: RetrievalQuery) -> RetrievalResult:

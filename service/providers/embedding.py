@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.errors import Invalid, Unsupported
+from service.providers.windows import pool, windows
 
 BUILTIN_PROVIDER = "Builtin"
 BUILTIN = f"all-MiniLM-L6-v2@{BUILTIN_PROVIDER}"
 _BUILTIN_MODELS = ("all-MiniLM-L6-v2",)  # models shipped as packages, loadable offline
+# Tokens two neighbouring windows of a long text share, as a share of the window (all-MiniLM-L6-v2: 31 of 254).
+WINDOW_OVERLAP = 1 / 8
 
 
 @dataclass
@@ -37,6 +40,9 @@ class SentenceTransformerEmbedder:
     an encode's setup and its tokenizing gave that encode a ragged batch ("Unable to create tensor ... expected
     sequence of length 8 (got 5)") and a count a truncated number. So the shared tokenizer is configured once,
     here, for encoding only, and `count_tokens` has a tokenizer of its own, never reconfigured.
+
+    A text longer than the model reads (`max_seq_length`) is encoded in windows and pooled
+    (`service/providers/windows.py`), so none of it is silently left out of its vector.
     """
 
     def __init__(self, name: str, model: Any, batch_size: int = 64, parallel: int = 1) -> None:
@@ -50,6 +56,8 @@ class SentenceTransformerEmbedder:
         self._waiting: list[_Request] = []
         self._encoders: set[asyncio.Task[None]] = set()
         self._counter = _counting_tokenizer(model)
+        self.window = _window(model, self._counter)  # tokens of text one forward pass reads
+        self.overlap = int(self.window * WINDOW_OVERLAP)
         self._encode(["configures the shared tokenizer for encoding, before any encoder runs"])
 
     def _encode(self, texts: list[str]) -> Any:
@@ -58,8 +66,12 @@ class SentenceTransformerEmbedder:
         )
 
     def encode(self, texts: list[str]) -> list[list[float]]:
+        """One unit vector per text, of all of it: a text longer than the window is pooled from its windows."""
+        pieces = [windows(text, self._counter, self.window, self.overlap) for text in texts]
         with self._slots:
-            vectors = self._encode(texts)
+            vectors = self._encode([piece for text_pieces in pieces for piece in text_pieces])
+        if len(vectors) > len(texts):
+            vectors = pool(vectors, [len(text_pieces) for text_pieces in pieces])
         return [vector.tolist() for vector in vectors]
 
     async def embed(self, texts: list[str]) -> list[list[float]]:
@@ -124,6 +136,13 @@ def _counting_tokenizer(model: Any) -> Any:
     counter.no_padding()
     counter.no_truncation()
     return counter
+
+
+def _window(model: Any, counter: Any) -> int:
+    """Tokens of text the model reads in one pass: its `max_seq_length` less the special tokens it adds."""
+    specials = len(counter.encode("", add_special_tokens=True).ids)
+    limit = model.get_max_seq_length()
+    return max(1, int(limit) - specials) if limit else 1 << 30  # no limit: one window holds any text
 
 
 def canonical_name(name: str) -> str:

@@ -37,7 +37,7 @@ class SearchBody(BaseModel):
     size: int = Field(default=30, ge=1, le=MAX_PAGE_SIZE)
     page_size: int | None = Field(default=None, ge=1, le=MAX_PAGE_SIZE)
     similarity_threshold: float = Field(default=0.0, ge=0.0, le=1.0)
-    vector_similarity_weight: float = Field(default=0.3, ge=0.0, le=1.0)
+    vector_similarity_weight: float | None = Field(default=None, ge=0.0, le=1.0)  # None: the dataset's
     top_k: int | None = Field(default=None, ge=1)
     knn_top_k: int | None = Field(default=None, ge=1)
     rerank_id: str | None = None

@@ -109,7 +109,9 @@ class RetrievalBody(BaseModel):
     page: int = 1
     page_size: int = Field(default=30, le=100)
     similarity_threshold: float = Field(default=0.2, ge=0, le=1)
-    vector_similarity_weight: float = Field(default=0.3, ge=0, le=1)
+    vector_similarity_weight: float | None = Field(
+        default=None, ge=0, le=1, description="omitted: the first dataset's own weight, else the server's default"
+    )
     top_k: int = Field(default=1024, ge=1, le=10000)
     highlight: bool = False
     metadata_condition: dict[str, Any] | None = None

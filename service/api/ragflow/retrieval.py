@@ -61,12 +61,12 @@ def _page(body: dict[str, Any]) -> tuple[int, int]:
     return page, size
 
 
-def _weight(body: dict[str, Any]) -> float:
+def _weight(body: dict[str, Any]) -> float | None:
     """RAGFlow takes any float() for `vector_similarity_weight` (10 answers code 0); a weight outside [0, 1]
-    would make the keyword share negative, so it is held to the nearest bound."""
+    would make the keyword share negative, so it is held to the nearest bound. None: the dataset's default."""
     value = body.get("vector_similarity_weight")
     if value is None:
-        return 0.3
+        return None
     try:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise TypeError

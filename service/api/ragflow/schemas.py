@@ -53,6 +53,8 @@ class DatasetCreate(Strict, HasParserConfig):
     chunk_method: ChunkMethod = "naive"  # null is refused with the list of methods, as RAGFlow does
     auto_metadata_config: AutoMetadataConfig | None = None
     ext: dict[str, Any] | None = None
+    # Our extension: the weight a retrieval over this dataset uses when it names none (null: the server's default).
+    vector_similarity_weight: float | None = Field(default=None, ge=0.0, le=1.0, allow_inf_nan=False)
 
     @field_validator("avatar")
     @classmethod

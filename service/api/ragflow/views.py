@@ -6,6 +6,8 @@ from datetime import datetime
 from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
 
+from service.domain.retrieval import dataset_weight
+
 if TYPE_CHECKING:
     from service.db.models import Chunk, Dataset, Document, Timestamped
     from service.domain.datasets import DatasetStats
@@ -42,7 +44,7 @@ def dataset_json(dataset: Dataset, stats: DatasetStats, with_parsing: bool = Fal
         "parser_config": dataset.parser_config,
         "pagerank": dataset.pagerank,
         "similarity_threshold": dataset.similarity_threshold,
-        "vector_similarity_weight": dataset.vector_similarity_weight,
+        "vector_similarity_weight": dataset_weight(dataset),
         "document_count": stats.document_count,
         "chunk_count": stats.chunk_count,
         "token_num": stats.token_num,

@@ -3,6 +3,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from service.domain.keyword_scoring import K1
+from service.domain.retrieval import DEFAULT_VECTOR_WEIGHT
 from tests.api.ragflow.helpers import Client, call, new_dataset, parse, retrieve, upload
 from tests.conftest import Caller
 
@@ -30,7 +32,8 @@ async def test_hybrid_ranks_the_relevant_chunk_first(client: Client, caller: Cal
     result = await retrieve(client, caller, question="How do bees make honey?", dataset_ids=[ds])
     top = result["chunks"][0]
     assert top["document_keyword"] == "bees.txt"
-    assert abs(top["similarity"] - (0.7 * top["term_similarity"] + 0.3 * top["vector_similarity"])) < 1e-5
+    w = DEFAULT_VECTOR_WEIGHT  # no weight in the request, none on the dataset
+    assert abs(top["similarity"] - ((1 - w) * top["term_similarity"] + w * top["vector_similarity"])) < 1e-5
     assert 0 < top["term_similarity"] <= 1 and 0 < top["vector_similarity"] <= 1
     assert result["total"] == len(result["chunks"])
     assert result["doc_aggs"][0] == {"doc_name": "bees.txt", "doc_id": top["document_id"], "count": 1}
@@ -105,8 +108,9 @@ async def test_bad_requests(client: Client, caller: Caller, other_caller: Caller
     assert blank["total"] == 0
 
 
-async def test_term_similarity_is_the_idf_weighted_share_of_query_terms(client: Client, caller: Caller) -> None:
-    """`alpha` is in two of four chunks, `gamma` in one: a chunk with only `alpha` holds its (smaller) share."""
+async def test_term_similarity_is_bm25_over_its_maximum_attainable_score(client: Client, caller: Caller) -> None:
+    """`alpha` is in two of four parsed chunks, `gamma` in one, every chunk two words long: a chunk holding both
+    once scores 1 / (k1 + 1), one holding only `alpha` its IDF share of that (test_retrieval_bm25.py goes on)."""
     ds = await new_dataset(client, caller, "idf")
     texts = {"a.txt": "alpha beta", "b.txt": "alpha gamma", "c.txt": "delta epsilon", "d.txt": "zeta theta"}
     docs = await upload(client, caller, ds["id"], *[(name, text.encode()) for name, text in texts.items()])
@@ -118,8 +122,8 @@ async def test_term_similarity_is_the_idf_weighted_share_of_query_terms(client: 
     idf = {df: math.log(1 + (4 - df + 0.5) / (df + 0.5)) for df in (1, 2)}
     shares = {chunk["document_keyword"]: chunk["term_similarity"] for chunk in result["chunks"]}
     assert shares.keys() == {"a.txt", "b.txt"}
-    assert abs(shares["b.txt"] - 1.0) < 1e-6  # the API rounds to 6 places
-    assert abs(shares["a.txt"] - idf[2] / (idf[1] + idf[2])) < 1e-6
+    assert abs(shares["b.txt"] - 1 / (K1 + 1)) < 1e-6  # the API rounds to 6 places
+    assert abs(shares["a.txt"] - idf[2] / (idf[1] + idf[2]) / (K1 + 1)) < 1e-6
 
 
 async def test_a_question_of_thousands_of_distinct_words_is_answered(client: Client, caller: Caller) -> None:
@@ -132,3 +136,28 @@ async def test_a_question_of_thousands_of_distinct_words_is_answered(client: Cli
     )  # fmt: skip
     assert names(result)[0] == "bees.txt"
     assert result["chunks"][0]["term_similarity"] > 0
+
+
+async def test_a_dataset_carries_its_own_default_weight(client: Client, caller: Caller) -> None:
+    ds, _ = await corpus(client, caller)
+    shown = await call(client, caller, "GET", "/datasets", params={"id": ds})
+    assert shown["data"][0]["vector_similarity_weight"] == DEFAULT_VECTOR_WEIGHT
+    updated = await call(client, caller, "PUT", f"/datasets/{ds}", json={"vector_similarity_weight": 0.9})
+    assert updated["code"] == 0 and updated["data"]["vector_similarity_weight"] == 0.9
+    top = (await retrieve(client, caller, question="How do bees make honey?", dataset_ids=[ds]))["chunks"][0]
+    assert abs(top["similarity"] - (0.1 * top["term_similarity"] + 0.9 * top["vector_similarity"])) < 1e-5
+    asked = await retrieve(
+        client, caller, question="How do bees make honey?", dataset_ids=[ds], vector_similarity_weight=0
+    )
+    assert asked["chunks"][0]["similarity"] == asked["chunks"][0]["term_similarity"]  # the request's weight wins
+    await call(client, caller, "PUT", f"/datasets/{ds}", json={"vector_similarity_weight": None})
+    shown = await call(client, caller, "GET", "/datasets", params={"id": ds})
+    assert shown["data"][0]["vector_similarity_weight"] == DEFAULT_VECTOR_WEIGHT  # null: back to the default
+
+
+async def test_a_dataset_weight_out_of_range_is_refused(client: Client, caller: Caller) -> None:
+    for bad in (1.5, -0.1, "0.5", True, "NaN"):
+        reply = await call(
+            client, caller, "POST", "/datasets", json={"name": f"w{bad}", "vector_similarity_weight": bad}
+        )
+        assert reply["code"] == 101 and "vector_similarity_weight" in reply["message"], (bad, reply)
