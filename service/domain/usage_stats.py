@@ -27,6 +27,7 @@ from service.errors import Invalid
 INTERVALS = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
 DEFAULT_SPAN = {"hour": timedelta(hours=24), "day": timedelta(days=7)}
 MAX_BUCKETS = 1000
+SORT_MEMORY = "64MB"  # for this transaction only
 _OFFSET_AS_SPACE = re.compile(r" (\d\d(:?\d\d)?)$")  # a `+09:00` whose `+` a query string decoded as a space
 
 # `{interval}` is one of INTERVALS' keys, written in (a bound value would make the grouped expression a parameter).
@@ -125,6 +126,8 @@ async def deployment_usage(
 ) -> Usage:
     """Every interval from the one holding `start` to the one before `end`, empty ones included."""
     params = {"assistant_id": assistant.id, "start": start, "end": end}
+    # The grouped sort of 100k turns (~20 MB) spilled to disk at the default 4 MB, a fifth of the query's time.
+    await db.execute(text(f"SET LOCAL work_mem = '{SORT_MEMORY}'"))
     rows = (await db.execute(USAGE_QUERIES[interval], params)).all()
     found = {row[0]: _bucket(row) for row in rows if not row[1]}
     total = next((_bucket(row) for row in rows if row[1]), None) or UsageBucket(start)
