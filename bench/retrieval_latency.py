@@ -171,8 +171,8 @@ def main() -> None:
     lines = [
         f"{dataset['chunk_count']:,} synthetic chunks in one dataset (NFCorpus sentences, clustered real MiniLM "
         f"vectors); {len(endpoint)} NFCorpus test queries after {WARMUP} warm-up; default parameters (page_size 30,",
-        f"top_k 1024, vector_similarity_weight {DEFAULT_VECTOR_WEIGHT} (the default), similarity_threshold 0.2); one client,"
-        " sequential.",
+        f"top_k 1024, vector_similarity_weight {DEFAULT_VECTOR_WEIGHT} (the default), similarity_threshold 0.2);",
+        "one client, sequential.",
         "",
         "| measure | p50 | p99 |",
         "|---|---|---|",
