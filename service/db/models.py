@@ -22,6 +22,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -301,16 +302,36 @@ class Message(Timestamped, Base):
         Index(
             "ix_messages_assistant_updated", "assistant_id", "updated_at", postgresql_where=text("deleted_at IS NULL")
         ),
-        # Usage analytics (domain/usage_stats.py) aggregate a deployment's visible messages over a time range from
-        # this index alone (an index-only scan: every column the query reads is in it).
-        Index(
-            "ix_messages_assistant_created_usage",
-            "assistant_id",
-            "created_at",
-            postgresql_include=["session_id", "status", "prompt_tokens", "completion_tokens", "latency_ms", "thumbup"],
-            postgresql_where=text("deleted_at IS NULL"),
-        ),
     )
+
+
+class UsageHour(Base):
+    """Per assistant, UTC hour and thread ('' for stateless turns): its visible messages summed (usage analytics).
+
+    Kept by the database (triggers of migration 0016) as messages are written, whichever code path writes them.
+    """
+
+    __tablename__ = "usage_hours"
+    assistant_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    turns: Mapped[int] = mapped_column(Integer)
+    errors: Mapped[int] = mapped_column(Integer)
+    prompt_tokens: Mapped[int] = mapped_column(BigInteger)
+    completion_tokens: Mapped[int] = mapped_column(BigInteger)
+    latency_ms: Mapped[float] = mapped_column(Float)
+    likes: Mapped[int] = mapped_column(Integer)
+    dislikes: Mapped[int] = mapped_column(Integer)
+
+
+class UsageLatencyBin(Base):
+    """Per assistant, UTC hour and latency bin (5% wide, `usage_latency_bin`): its answered turns (0016)."""
+
+    __tablename__ = "usage_latency_bins"
+    assistant_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    bin: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    turns: Mapped[int] = mapped_column(Integer)
 
 
 class Tag(Timestamped, Base):

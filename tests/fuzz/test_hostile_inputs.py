@@ -20,9 +20,11 @@ from litestar.routes import HTTPRoute
 from service.app import create_app
 from service.settings import Settings
 from tests.api.opsbee.helpers import history_body, new_tag, org_path
+from tests.api.ragflow.agent_helpers import new_agent
 from tests.api.ragflow.chat_helpers import new_chat, new_session, parsed_dataset
 from tests.api.ragflow.helpers import call
 from tests.conftest import Caller
+from tests.domain.agents.dsls import kb_qa
 
 FIELDS = (
     "name", "description", "avatar", "permission", "chunk_method", "parser_config", "embedding_model", "pagerank",
@@ -32,6 +34,7 @@ FIELDS = (
     "llm_id", "temperature", "max_tokens", "stream", "session_id", "chat_id", "user_id", "model", "input",
     "input_text", "output_text", "tag_ids", "metadata", "color", "type", "tags", "from_tag", "to_tag", "selector",
     "updates", "deletes", "query", "offset", "limit", "key", "value", "config", "enabled", "fields",
+    "deployment_id", "metrics", "concurrency", "dsl", "title", "thumbup", "feedback", "inputs", "outputs",
 )  # fmt: skip
 ODD_VALUES: tuple[Any, ...] = (
     None, 10**20, -1, 3.5, True, "", "a\u0000b", "\ud800", "x" * 70_000, [], {}, [None], {"": None},
@@ -69,15 +72,31 @@ DESTRUCTIVE = {"DELETE"}
 
 @dataclass
 class Objects:
-    """Ids of one caller's objects, by path parameter name."""
+    """Ids of one caller's objects, by path parameter name; `opsbee` overrides them on that face's paths (its
+    `dataset_id` is an evaluation dataset)."""
 
     ids: dict[str, str]
+    opsbee: dict[str, str]
 
     def fill(self, path: str) -> str:
+        ids = {**self.ids, **self.opsbee} if path.startswith("/opsbee-llm") else self.ids
+
         def value(match: re.Match[str]) -> str:
-            return self.ids.get(match.group(1), "0" * 32)
+            return ids.get(match.group(1), "0" * 32)
 
         return re.sub(r"\{(\w+)(?::\w+)?\}", value, path)
+
+
+async def evaluation_objects(client: httpx.AsyncClient, caller: Caller, deployment_id: str) -> dict[str, str]:
+    """An evaluation dataset with an item, and a run of it through the deployment."""
+    datasets = org_path(caller, "/datasets")
+    dataset = (await client.post(datasets, json={"name": "fuzz", "type": "qa"}, headers=caller.headers)).json()
+    item_body = {"inputs": [{"input_text": "bees?"}], "outputs": [{"output_text": "yes"}], "tags": [], "metadata": []}
+    item = await client.post(f"{datasets}/{dataset['id']}/items", json=item_body, headers=caller.headers)
+    run_body = {"deployment_id": deployment_id, "name": "fuzz"}
+    run = await client.post(f"{datasets}/{dataset['id']}/runs", json=run_body, headers=caller.headers)
+    assert run.status_code < 300, run.text
+    return {"dataset_id": dataset["id"], "item_id": item.json()["id"], "run_id": run.json()["id"]}
 
 
 async def owned_objects(client: httpx.AsyncClient, caller: Caller) -> Objects:
@@ -92,8 +111,10 @@ async def owned_objects(client: httpx.AsyncClient, caller: Caller) -> Objects:
     tag = await new_tag(client, caller, "fuzz")
     history_path = org_path(caller, f"/deployments/{chat['id']}/histories")
     history = (await client.post(history_path, json=history_body("q", "a"), headers=caller.headers)).json()
+    agent = await new_agent(client, caller, kb_qa([dataset_id]))
     return Objects(
         {
+            "agent_id": agent["id"],
             "dataset_id": dataset_id,
             "document_id": document_id,
             "chunk_id": chunks["data"]["chunks"][0]["id"],
@@ -107,7 +128,8 @@ async def owned_objects(client: httpx.AsyncClient, caller: Caller) -> Objects:
             "organization_id": caller.tenant_id,
             "tag_id": tag["id"],
             "path": "anything",
-        }
+        },
+        await evaluation_objects(client, caller, chat["id"]),
     )
 
 

@@ -76,7 +76,9 @@ async def stats(client: Client, caller: Caller, deployment_id: str, **params: st
     return await call(client, caller, "GET", f"/deployments/{deployment_id}/stats", params=params)  # type: ignore[no-any-return]
 
 
-async def test_usage_stats_count_each_interval_in_one_query(client: Client, caller: Caller, runtime: Runtime) -> None:
+async def test_usage_stats_count_each_interval_and_the_whole_range(
+    client: Client, caller: Caller, runtime: Runtime
+) -> None:
     chat = await new_chat(client, caller, "used", llm_id="echo@echo")
     first = await new_session(client, caller, chat["id"], name="a", user_id="alice")
     second = await new_session(client, caller, chat["id"], name="b", user_id="bob")
