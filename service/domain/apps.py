@@ -93,7 +93,9 @@ async def create_app(db: AsyncSession, tenant_id: str, name: str, config: Assist
 
 
 async def get_app(db: AsyncSession, tenant_id: str, app_id: str) -> Assistant:
-    app = await db.scalar(select(Assistant).where(Assistant.id == app_id, Assistant.tenant_id == tenant_id))
+    # An agent runs its canvas, not an app's config: it is no app (the RAGFlow and OpsBee faces serve it).
+    mine = (Assistant.id == app_id, Assistant.tenant_id == tenant_id, assistants.NOT_AN_AGENT)
+    app = await db.scalar(select(Assistant).where(*mine))
     if app is None:
         raise NotFound(f"App {app_id} not found")
     return app

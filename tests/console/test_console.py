@@ -201,6 +201,28 @@ async def test_chunk_editing_and_document_controls(page: Page, console: Console)
     assert console.problems == []
 
 
+def long_document() -> FilePayload:
+    """Text enough for a parse of many seconds (hundreds of chunks to embed), so it can be stopped midway."""
+    words = [f"hive{i % 997} nectar{i % 389} comb{i % 101}" for i in range(60_000)]
+    return {"name": "long.txt", "mimeType": "text/plain", "buffer": " ".join(words).encode()}
+
+
+async def test_a_running_parse_stops(page: Page, console: Console) -> None:
+    await sign_in(page, console.key)
+    await page.locator("#new-dataset").get_by_label("Name", exact=True).fill("stopped-docs")
+    await page.get_by_role("button", name="Create dataset").click()
+    await expect(page.locator("h1")).to_have_text("stopped-docs")
+    await page.set_input_files("#upload-input", files=[long_document()])
+    row = page.locator('tr[data-document="long.txt"]')
+    await expect(row.locator(".badge")).to_have_text("RUNNING", timeout=30_000)
+    await row.get_by_role("button", name="Stop").click()
+    await expect(row.locator(".badge")).to_have_text("CANCEL", timeout=30_000)
+    await expect(row.get_by_role("button", name="Re-parse")).to_be_visible()
+    await page.reload()  # what the server now says
+    await expect(page.locator('tr[data-document="long.txt"] .badge')).to_have_text("CANCEL")
+    assert console.problems == []
+
+
 async def test_history_tags_metadata_dataset_and_export(page: Page, console: Console) -> None:
     chat = await answered_chat(console, await parsed_dataset(console, "curation-docs"))
     await sign_in(page, console.key)

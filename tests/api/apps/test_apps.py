@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from tests.api.apps.helpers import Client, call, new_app, success
+from tests.api.ragflow.agent_helpers import new_agent
 from tests.conftest import Caller
+from tests.domain.agents.dsls import kb_qa
 
 APP_FIELDS = {
     "id",
@@ -173,6 +175,19 @@ async def test_another_tenants_app_is_not_found(client: Client, caller: Caller, 
         assert reply["code"] == "not_found" and reply["data"] == {}, (path, reply)
     reply = await call(client, caller, "GET", "/0123456789abcdef0123456789abcdef")
     assert reply["code"] == "not_found"
+
+
+async def test_an_agent_is_no_app(client: Client, caller: Caller) -> None:
+    """Agents run their canvas: the apps face neither shows nor configures nor debugs one."""
+    agent = await new_agent(client, caller, kb_qa([]), title="canvas")
+    for method, path, body in [
+        ("GET", "", None),
+        ("POST", "/config", {"memory_mode": "none"}),
+        ("POST", "/publish", None),
+        ("POST", "/debug", {"query": "hi"}),
+    ]:
+        reply = await call(client, caller, method, f"/{agent['id']}{path}", json=body)
+        assert reply["code"] == "not_found" and reply["data"] == {}, (path, reply)
 
 
 @pytest.mark.parametrize("header", [None, "Bearer nectar-wrong", "", "Bearer "])
