@@ -9,7 +9,7 @@ FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 CLIENTS := .venv-clients
 PY313 := $(shell PYENV_VERSION=3.13.0 python3 -c 'import sys; print(sys.executable)' 2>/dev/null || command -v python3.13)
 
-.PHONY: install clients test lint typecheck check bench clean screenshots
+.PHONY: install clients test lint typecheck check bench bench-peers clean screenshots
 
 install: $(BIN)/nectar
 
@@ -57,8 +57,19 @@ bench: install
 	$(BIN)/python -m bench.chat
 	$(BIN)/python -m bench.history_search
 
+# LlamaIndex and LangChain for bench/peers.py, in their own venv: never among Nectar's dependencies.
+PEERS := .venv-peers
+
+$(PEERS)/bin/python: bench/peers-requirements.txt
+	test -x $@ || $(PYTHON) -m venv --copies $(PEERS)  # a copied python: touching it cannot touch the system's
+	$(PEERS)/bin/pip install --quiet $(FIND_LINKS) -r bench/peers-requirements.txt
+	touch -h $@
+
+bench-peers: install $(PEERS)/bin/python
+	$(BIN)/python -m bench.peers
+
 screenshots: install  # the console's pages in headless Chromium, saved to tests/console/screenshots/
 	NECTAR_SCREENSHOTS=1 $(BIN)/pytest -q tests/console
 
 clean:
-	rm -rf $(VENV) $(CLIENTS) .nectar .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CLIENTS) $(PEERS) .nectar .pytest_cache .mypy_cache .ruff_cache

@@ -36,7 +36,11 @@ class Runtime:
     def embedder(self, name: str | None = None) -> SentenceTransformerEmbedder:
         settings = self.settings
         return load_embedder(
-            name or settings.default_embedding_model, settings.embed_batch_size, settings.embed_parallel
+            name or settings.default_embedding_model,
+            settings.embed_batch_size,
+            settings.embed_parallel,
+            settings.embed_backend,
+            settings.data_dir / "models",
         )
 
     def __post_init__(self) -> None:

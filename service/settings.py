@@ -10,6 +10,12 @@ from pathlib import Path
 
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2@Builtin"
 DEFAULT_LLM = "nectar-extractive@Builtin"
+# What runs the embedding model's forward pass: torch, or its ONNX Runtime graph (fp32 / int8), exported on first use.
+EMBED_BACKENDS = ("torch", "onnx", "onnx-int8")
+# int8 runs 1.57x torch's chunks/s at the same NFCorpus nDCG@10 (bench/RESULTS.md, embedding backends), but its
+# activations are quantised per batch: a text's vector moves (cosine ~0.99) with the texts it is batched with.
+# Until a statically quantised graph (fixed scales) removes that, torch stays the default and int8 is a choice.
+DEFAULT_EMBED_BACKEND = "torch"
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,13 @@ def _bool(name: str, default: bool) -> bool:
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")  # the ones both logging and uvicorn know
 
 
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = _given(name) or default
+    if raw.lower() not in choices:
+        raise SettingsError(f"{name}={raw!r} is not one of {', '.join(choices)}")
+    return raw.lower()
+
+
 def _log_level(name: str, default: str) -> str:
     raw = _given(name) or default
     if raw.upper() not in _LOG_LEVELS:
@@ -109,6 +122,7 @@ class Settings:
     default_embedding_model: str = DEFAULT_EMBEDDING_MODEL
     embed_batch_size: int = 64
     embed_parallel: int = 1
+    embed_backend: str = DEFAULT_EMBED_BACKEND
     max_upload_bytes: int = 128 * 1024 * 1024
     # What one document may cost the worker (service/text/limits.py); over any of them the document FAILs.
     parse_max_expanded_bytes: int = 128 * 1024 * 1024  # office files: uncompressed size of their contents
@@ -140,6 +154,7 @@ class Settings:
             default_embedding_model=_env("NECTAR_EMBEDDING_MODEL", DEFAULT_EMBEDDING_MODEL),
             embed_batch_size=_int("NECTAR_EMBED_BATCH_SIZE", 64, minimum=1),
             embed_parallel=_int("NECTAR_EMBED_PARALLEL", len(os.sched_getaffinity(0)), minimum=1),
+            embed_backend=_choice("NECTAR_EMBED_BACKEND", DEFAULT_EMBED_BACKEND, EMBED_BACKENDS),
             max_upload_bytes=_int("NECTAR_MAX_UPLOAD_BYTES", 128 * 1024 * 1024, minimum=1),
             parse_max_expanded_bytes=_int("NECTAR_PARSE_MAX_EXPANDED_BYTES", 128 * 1024 * 1024, minimum=1),
             parse_max_paragraphs=_int("NECTAR_PARSE_MAX_PARAGRAPHS", 100_000, minimum=1),

@@ -7,10 +7,12 @@ import math
 import os
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from service.errors import Invalid, Unsupported
 from service.providers.windows import pool, windows
+from service.settings import EMBED_BACKENDS
 
 BUILTIN_PROVIDER = "Builtin"
 BUILTIN = f"all-MiniLM-L6-v2@{BUILTIN_PROVIDER}"
@@ -168,18 +170,23 @@ def _model_path(canonical: str) -> str:
     return str(get_model_path())
 
 
-_loaded: dict[str, SentenceTransformerEmbedder] = {}
+_loaded: dict[tuple[str, str], SentenceTransformerEmbedder] = {}
 _load_lock = threading.Lock()
 
 
-def load_embedder(name: str, batch_size: int = 64, parallel: int = 1) -> SentenceTransformerEmbedder:
-    """Load once per process: the model is read-only and large.
+def load_embedder(
+    name: str, batch_size: int = 64, parallel: int = 1, backend: str = "torch", cache_dir: Path | None = None
+) -> SentenceTransformerEmbedder:
+    """Load once per process and backend: the model is read-only and large.
 
-    `parallel` > 1 makes torch single-threaded for the whole process, one core per encoder.
+    `parallel` > 1 makes torch (and ONNX Runtime) single-threaded for the whole process, one core per encoder.
+    An ONNX `backend` exports the model into `cache_dir` on first use (`<data>/models`), then reuses it.
     """
     name = canonical_name(name)
+    if backend not in EMBED_BACKENDS:
+        raise ValueError(f"unknown embedding backend {backend!r}: use one of {', '.join(EMBED_BACKENDS)}")
     with _load_lock:
-        if name not in _loaded:
+        if (name, backend) not in _loaded:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             import torch
@@ -188,5 +195,16 @@ def load_embedder(name: str, batch_size: int = 64, parallel: int = 1) -> Sentenc
             if parallel > 1:
                 torch.set_num_threads(1)
             model = SentenceTransformer(_model_path(name), device="cpu")
-            _loaded[name] = SentenceTransformerEmbedder(name, model, batch_size, parallel)
-        return _loaded[name]
+            if backend != "torch":
+                _run_on_onnx(model, name, backend, cache_dir or Path(".nectar") / "models", parallel)
+            _loaded[(name, backend)] = SentenceTransformerEmbedder(name, model, batch_size, parallel)
+        return _loaded[(name, backend)]
+
+
+def _run_on_onnx(model: Any, name: str, backend: str, cache_dir: Path, parallel: int) -> None:
+    """Swaps the model's transformer for its ONNX graph; its torch weights are let go."""
+    from service.providers.onnx_export import OnnxTransformer, cached_graph
+
+    transformer = model[0]
+    graph = cached_graph(Path(_model_path(name)), name.partition("@")[0], cache_dir, backend)
+    transformer.model = OnnxTransformer(graph, transformer.model.config, threads=1 if parallel > 1 else 0)

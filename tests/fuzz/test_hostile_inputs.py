@@ -8,6 +8,7 @@ wrong types), and with hostile query strings. Destructive methods run last.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterator
@@ -76,7 +77,7 @@ class Objects:
     `dataset_id` is an evaluation dataset)."""
 
     ids: dict[str, str]
-    opsbee: dict[str, str]
+    opsbee: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def fill(self, path: str) -> str:
         ids = {**self.ids, **self.opsbee} if path.startswith("/opsbee-llm") else self.ids
