@@ -40,7 +40,7 @@ class Runtime:
             settings.embed_batch_size,
             settings.embed_parallel,
             settings.embed_backend,
-            settings.data_dir / "models",
+            settings.models_folder,
         )
 
     def __post_init__(self) -> None:

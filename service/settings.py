@@ -12,10 +12,9 @@ DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2@Builtin"
 DEFAULT_LLM = "nectar-extractive@Builtin"
 # What runs the embedding model's forward pass: torch, or its ONNX Runtime graph (fp32 / int8), exported on first use.
 EMBED_BACKENDS = ("torch", "onnx", "onnx-int8")
-# int8 runs 1.57x torch's chunks/s at the same NFCorpus nDCG@10 (bench/RESULTS.md, embedding backends), but its
-# activations are quantised per batch: a text's vector moves (cosine ~0.99) with the texts it is batched with.
-# Until a statically quantised graph (fixed scales) removes that, torch stays the default and int8 is a choice.
-DEFAULT_EMBED_BACKEND = "torch"
+# int8, one text per forward pass, runs 2.9x torch's chunks/s at the same NFCorpus nDCG@10 (bench/RESULTS.md,
+# embedding backends); its graph is exported once, on first start, into the model folder.
+DEFAULT_EMBED_BACKEND = "onnx-int8"
 
 
 @dataclass(frozen=True)
@@ -123,6 +122,7 @@ class Settings:
     embed_batch_size: int = 64
     embed_parallel: int = 1
     embed_backend: str = DEFAULT_EMBED_BACKEND
+    model_dir: Path | None = None  # where ONNX graphs are exported and kept; None: `<data_dir>/models`
     max_upload_bytes: int = 128 * 1024 * 1024
     # What one document may cost the worker (service/text/limits.py); over any of them the document FAILs.
     parse_max_expanded_bytes: int = 128 * 1024 * 1024  # office files: uncompressed size of their contents
@@ -143,6 +143,10 @@ class Settings:
     eval_judge_llm: str | None = None  # `<model>@<provider>` scoring the `llm_judge` metric of evaluation runs
     console: bool = True  # the web console at `/` (service/console)
 
+    @property
+    def models_folder(self) -> Path:
+        return self.model_dir or self.data_dir / "models"
+
     @classmethod
     def from_env(cls) -> Settings:
         return cls(
@@ -155,6 +159,7 @@ class Settings:
             embed_batch_size=_int("NECTAR_EMBED_BATCH_SIZE", 64, minimum=1),
             embed_parallel=_int("NECTAR_EMBED_PARALLEL", len(os.sched_getaffinity(0)), minimum=1),
             embed_backend=_choice("NECTAR_EMBED_BACKEND", DEFAULT_EMBED_BACKEND, EMBED_BACKENDS),
+            model_dir=Path(os.environ["NECTAR_MODEL_DIR"]).resolve() if os.environ.get("NECTAR_MODEL_DIR") else None,
             max_upload_bytes=_int("NECTAR_MAX_UPLOAD_BYTES", 128 * 1024 * 1024, minimum=1),
             parse_max_expanded_bytes=_int("NECTAR_PARSE_MAX_EXPANDED_BYTES", 128 * 1024 * 1024, minimum=1),
             parse_max_paragraphs=_int("NECTAR_PARSE_MAX_PARAGRAPHS", 100_000, minimum=1),

@@ -34,6 +34,10 @@ ASGIApp = Callable[
 ]
 
 
+# One ONNX export (~10 s) per test session, shared by the in-process runtime and every server a test starts.
+os.environ.setdefault("NECTAR_MODEL_DIR", tempfile.mkdtemp(prefix="nectar-models-"))
+
+
 @pytest.fixture(scope="session")
 def server_url() -> Iterator[str]:
     """The server every test database lives on."""
@@ -82,6 +86,7 @@ async def runtime(database_url: str, upstream: UpstreamProcess) -> AsyncIterator
     settings = Settings(
         database_url=database_url,
         data_dir=Path(tempfile.mkdtemp()),
+        model_dir=Path(os.environ["NECTAR_MODEL_DIR"]),
         max_upload_bytes=2_000_000,
         llm_providers={ECHO_PROVIDER: LLMProvider(upstream.base_url)},
         llm_timeout=5,

@@ -28,7 +28,9 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-ONNX_BACKENDS = ("onnx", "onnx-int8")
+from service.settings import EMBED_BACKENDS
+
+ONNX_BACKENDS = tuple(backend for backend in EMBED_BACKENDS if backend != "torch")
 GRAPH = "model.onnx"
 MANIFEST = "manifest.json"
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")

@@ -105,11 +105,16 @@ def _windows(embedder: Any, text: str) -> list[str]:
     return windows(text, embedder._counter, embedder.window, embedder.overlap)
 
 
-async def test_the_onnx_encoder_serves_concurrent_callers(models: Path) -> None:
-    embedder = load_embedder(BUILTIN, parallel=2, backend="onnx", cache_dir=models)
-    alone = embedder.encode(TEXTS)
-    together = await asyncio.gather(*(embedder.embed([text]) for text in TEXTS))
-    assert np.allclose(np.array([vectors[0] for vectors in together]), np.array(alone), atol=1e-5)
+@pytest.mark.parametrize("backend", onnx_export.ONNX_BACKENDS)
+async def test_a_vector_depends_on_its_text_alone(models: Path, backend: str) -> None:
+    """Embedded alone, batched with others or coalesced from concurrent callers: the same vector (int8 quantises
+    activations per forward pass, so a padded batch once moved a text's vector with its neighbours)."""
+    embedder = load_embedder(BUILTIN, parallel=2, backend=backend, cache_dir=models)
+    batched = np.array(embedder.encode(TEXTS))
+    alone = np.array([embedder.encode([text])[0] for text in TEXTS])
+    concurrent = await asyncio.gather(*(embedder.embed([text]) for text in TEXTS))
+    assert np.allclose(batched, alone, atol=1e-6)
+    assert np.allclose(np.array([vectors[0] for vectors in concurrent]), alone, atol=1e-6)
 
 
 @pytest.mark.parametrize("damage", ["truncated graph", "no manifest", "foreign manifest"])
@@ -161,3 +166,11 @@ def test_an_unknown_backend_is_a_settings_error(monkeypatch: pytest.MonkeyPatch)
     assert Settings.from_env().embed_backend == DEFAULT_EMBED_BACKEND
     with pytest.raises(ValueError, match="unknown embedding backend 'openvino'"):
         load_embedder(BUILTIN, backend="openvino")
+
+
+def test_the_model_folder_is_the_data_folders_unless_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("NECTAR_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("NECTAR_MODEL_DIR", raising=False)
+    assert Settings.from_env().models_folder == tmp_path / "data" / "models"
+    monkeypatch.setenv("NECTAR_MODEL_DIR", str(tmp_path / "shared"))
+    assert Settings.from_env().models_folder == tmp_path / "shared"
